@@ -1,0 +1,221 @@
+package io.capstan.runtime.events;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.EventSource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReference;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes {@code core/v1} Events about objects, like client-go's recorder:
+ * <ul>
+ *   <li>an Event identical to a recent one (same object, type, reason, message, source) increments that Event's
+ *       {@code count} and {@code lastTimestamp} instead of creating a new object;</li>
+ *   <li>a spam filter allows each object a burst of 25 Events, refilled at one per 5 minutes, so a hot loop
+ *       cannot flood the API server;</li>
+ *   <li>Events are written asynchronously; callers never wait for the API server, and when the backlog is
+ *       full new Events are dropped (and logged).</li>
+ * </ul>
+ */
+public final class EventRecorder implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
+    private static final int SPAM_BURST = 25;
+    private static final long SPAM_REFILL_NANOS = TimeUnit.MINUTES.toNanos(5);
+    private static final int CACHE_SIZE = 4096;
+    private static final int BACKLOG = 10_000;
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ISO_INSTANT;
+
+    private final KubernetesClient client;
+    private final String component;
+    private final String host;
+    private final BlockingQueue<Pending> backlog = new ArrayBlockingQueue<>(BACKLOG);
+    private final Map<String, Aggregate> recent = lru(CACHE_SIZE);
+    private final Map<String, Bucket> spam = lru(CACHE_SIZE);
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Thread writer;
+    private volatile boolean closed;
+
+    private record Pending(ObjectReference subject, EventReason reason, String message, Instant at) {
+    }
+
+    private static final class Aggregate {
+        final String namespace;
+        final String name;
+        int count;
+
+        Aggregate(String namespace, String name, int count) {
+            this.namespace = namespace;
+            this.name = name;
+            this.count = count;
+        }
+    }
+
+    private static final class Bucket {
+        double tokens = SPAM_BURST;
+        long lastNanos = System.nanoTime();
+
+        boolean take() {
+            long now = System.nanoTime();
+            tokens = Math.min(SPAM_BURST, tokens + (double) (now - lastNanos) / SPAM_REFILL_NANOS);
+            lastNanos = now;
+            if (tokens < 1) {
+                return false;
+            }
+            tokens -= 1;
+            return true;
+        }
+    }
+
+    /**
+     * @param component the source component shown by {@code kubectl describe}, e.g. {@code framework-controller}
+     * @param host the source host (node or pod name), may be null
+     */
+    public EventRecorder(KubernetesClient client, String component, String host) {
+        this.client = client;
+        this.component = component;
+        this.host = host;
+        this.writer = Thread.ofVirtual().name("events-" + component).start(this::drain);
+    }
+
+    /** Records an Event about an object; {@code message} may use {@link String#format} placeholders. */
+    public void record(HasMetadata subject, EventReason reason, String message, Object... args) {
+        record(referenceTo(subject), reason, args.length == 0 ? message : String.format(message, args));
+    }
+
+    public void record(ObjectReference subject, EventReason reason, String message) {
+        if (closed) {
+            return;
+        }
+        if (!backlog.offer(new Pending(subject, reason, message, Instant.now()))) {
+            if (dropped.incrementAndGet() % 1000 == 1) {
+                log.warn("Event backlog full; dropped {} Events so far (latest: {} {} on {}/{})", dropped.get(),
+                        reason.reason(), message, subject.getNamespace(), subject.getName());
+            }
+        }
+    }
+
+    public static ObjectReference referenceTo(HasMetadata object) {
+        return new ObjectReferenceBuilder()
+                .withApiVersion(object.getApiVersion())
+                .withKind(object.getKind())
+                .withNamespace(object.getMetadata().getNamespace())
+                .withName(object.getMetadata().getName())
+                .withUid(object.getMetadata().getUid())
+                .withResourceVersion(object.getMetadata().getResourceVersion())
+                .build();
+    }
+
+    private void drain() {
+        while (!closed || !backlog.isEmpty()) {
+            try {
+                Pending next = backlog.poll(200, TimeUnit.MILLISECONDS);
+                if (next != null) {
+                    write(next);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.debug("Writing an Event failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void write(Pending event) {
+        ObjectReference subject = event.subject();
+        String namespace = subject.getNamespace() == null || subject.getNamespace().isEmpty() ? "default"
+                : subject.getNamespace();
+        String objectKey = subject.getKind() + "/" + namespace + "/" + subject.getName() + "/" + subject.getUid();
+        String eventKey = objectKey + "/" + event.reason().type() + "/" + event.reason().reason() + "/" + event.message();
+        String at = TIMESTAMP.format(event.at().truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC));
+
+        Aggregate previous = recent.get(eventKey);
+        if (previous != null) {
+            previous.count++;
+            String patch = "{\"count\":" + previous.count + ",\"lastTimestamp\":\"" + at + "\"}";
+            try {
+                client.v1().events().inNamespace(previous.namespace).withName(previous.name)
+                        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 404) {
+                    throw e;
+                }
+                recent.remove(eventKey);
+            }
+        }
+        if (!spam.computeIfAbsent(objectKey, k -> new Bucket()).take()) {
+            log.debug("Event {} on {} suppressed by the spam filter", event.reason().reason(), objectKey);
+            return;
+        }
+        Event created = new EventBuilder()
+                .withNewMetadata()
+                .withNamespace(namespace)
+                .withName(subject.getName() + "." + Long.toHexString(
+                        event.at().getEpochSecond() * 1_000_000_000L + event.at().getNano() + sequence.incrementAndGet()))
+                .endMetadata()
+                .withInvolvedObject(subject)
+                .withType(event.reason().type().name())
+                .withReason(event.reason().reason())
+                .withMessage(truncate(event.message()))
+                .withSource(new EventSource(component, host))
+                .withReportingComponent(component)
+                .withReportingInstance(host == null ? "" : host)
+                .withFirstTimestamp(at)
+                .withLastTimestamp(at)
+                .withCount(1)
+                .build();
+        client.v1().events().inNamespace(namespace).resource(created).create();
+        recent.put(eventKey, new Aggregate(namespace, created.getMetadata().getName(), 1));
+    }
+
+    /** Keeps messages within the 1 KiB that events.k8s.io allows, so they read the same through both APIs. */
+    private static String truncate(String message) {
+        return message.length() <= 1024 ? message : message.substring(0, 1021) + "...";
+    }
+
+    private static <V> Map<String, V> lru(int size) {
+        return new LinkedHashMap<>(size, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > size;
+            }
+        };
+    }
+
+    /** Writes what is still queued (for up to 5 seconds), then stops. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            writer.join(java.time.Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        writer.interrupt();
+    }
+
+    @Override
+    public String toString() {
+        return "EventRecorder[" + Objects.requireNonNullElse(component, "") + "]";
+    }
+}

@@ -1,0 +1,149 @@
+package io.capstan.runtime.informer;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
+import io.fabric8.kubernetes.client.dsl.Informable;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates and owns the shared informers of one process. One informer per (type, scope, selectors) is shared by
+ * every controller that asks for it; each caches objects without {@code managedFields}. Informers keep
+ * retrying list/watch failures (for example while the API server restarts) instead of giving up.
+ */
+public final class Informers implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Informers.class);
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final Map<String, SharedIndexInformer<?>> informers = new LinkedHashMap<>();
+    private boolean started;
+
+    /**
+     * @param namespace the watch scope for namespaced types, or null for all namespaces
+     */
+    public Informers(KubernetesClient client, String namespace) {
+        this.client = client;
+        this.namespace = namespace;
+    }
+
+    public KubernetesClient client() {
+        return client;
+    }
+
+    /** The watch scope: a namespace, or null for all namespaces. */
+    public String namespace() {
+        return namespace;
+    }
+
+    public <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> type) {
+        return informer(type, Selectors.NONE);
+    }
+
+    /** The shared informer for a type within this process's watch scope, narrowed by selectors. */
+    public synchronized <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> type, Selectors selectors) {
+        return informer(type.getName(), selectors, namespace, () -> {
+            var operation = client.resources(type);
+            return narrow(namespace == null ? operation.inAnyNamespace() : operation.inNamespace(namespace), selectors);
+        });
+    }
+
+    /** Like {@link #informer(Class, Selectors)} but always across all namespaces (e.g. a node's pods). */
+    public synchronized <T extends HasMetadata> SharedIndexInformer<T> clusterWideInformer(Class<T> type,
+            Selectors selectors) {
+        return informer(type.getName(), selectors, null, () -> narrow(client.resources(type).inAnyNamespace(), selectors));
+    }
+
+    /** A shared informer for a type known only at run time (e.g. a CRD a user names). */
+    public synchronized SharedIndexInformer<GenericKubernetesResource> genericInformer(
+            ResourceDefinitionContext context, Selectors selectors) {
+        String key = context.getGroup() + "/" + context.getVersion() + "/" + context.getPlural();
+        String scope = context.isNamespaceScoped() ? namespace : null;
+        return informer(key, selectors, scope, () -> {
+            var operation = client.genericKubernetesResources(context);
+            return narrow(scope == null ? operation.inAnyNamespace() : operation.inNamespace(scope), selectors);
+        });
+    }
+
+    private interface Source<T extends HasMetadata> {
+        Informable<T> operation();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends HasMetadata> SharedIndexInformer<T> informer(String type, Selectors selectors, String scope,
+            Source<T> source) {
+        String key = type + "|" + scope + "|" + selectors;
+        SharedIndexInformer<?> existing = informers.get(key);
+        if (existing != null) {
+            return (SharedIndexInformer<T>) existing;
+        }
+        if (started) {
+            throw new IllegalStateException("informer for " + type + " requested after the informers were started");
+        }
+        SharedIndexInformer<T> informer = source.operation().runnableInformer(0);
+        informer.itemStore(new ManagedFieldsStrippingStore<>());
+        informer.exceptionHandler((isStarted, error) -> {
+            log.warn("Watching {} failed ({}); retrying", type, error.getMessage());
+            return true;
+        });
+        informers.put(key, informer);
+        return informer;
+    }
+
+    private static <T extends HasMetadata, L, R> FilterWatchListDeletable<T, L, R> narrow(
+            FilterWatchListDeletable<T, L, R> operation, Selectors selectors) {
+        FilterWatchListDeletable<T, L, R> narrowed = operation;
+        if (selectors.labels() != null) {
+            narrowed = narrowed.withLabelSelector(selectors.labels());
+        }
+        for (Map.Entry<String, String> field : selectors.fields().entrySet()) {
+            narrowed = narrowed.withField(field.getKey(), field.getValue());
+        }
+        return narrowed;
+    }
+
+    /** Starts every informer and waits until all have listed their objects once. */
+    public void startAndSync(Duration timeout) throws TimeoutException, InterruptedException {
+        List<CompletableFuture<Void>> syncs = new ArrayList<>();
+        synchronized (this) {
+            started = true;
+            for (SharedIndexInformer<?> informer : informers.values()) {
+                if (!informer.isRunning()) {
+                    syncs.add(informer.start().toCompletableFuture());
+                }
+            }
+        }
+        try {
+            CompletableFuture.allOf(syncs.toArray(CompletableFuture[]::new)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("an informer failed to start: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new TimeoutException("informer caches did not sync within " + timeout.toSeconds()
+                    + "s; is the API server reachable and are list/watch permissions granted?");
+        }
+    }
+
+    public synchronized boolean hasSynced() {
+        return started && informers.values().stream().allMatch(SharedIndexInformer::hasSynced);
+    }
+
+    @Override
+    public synchronized void close() {
+        informers.values().forEach(SharedIndexInformer::stop);
+        informers.clear();
+    }
+}
