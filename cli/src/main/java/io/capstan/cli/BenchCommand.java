@@ -1,0 +1,38 @@
+package io.capstan.cli;
+
+import io.capstan.bench.ApiServerBenchmark;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(header = "Run a benchmark and print its figures.", name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
+        subcommands = {BenchCommand.ApiServer.class})
+final class BenchCommand implements Runnable {
+
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "apiserver", header = "Raw ceiling of the embedded API server.", mixinStandardHelpOptions = true,
+            description = "Raw ceiling of the embedded API server: pod create, status update and delete throughput "
+                    + "with 1, 8 and 64 writers; informer cold-sync time and heap per cached pod.")
+    static final class ApiServer implements Callable<Integer> {
+
+        @Option(names = "--pods", defaultValue = "2000", description = "Pods per write phase (default: ${DEFAULT-VALUE}).")
+        int pods;
+
+        @Option(names = "--informer-pods", defaultValue = "10000",
+                description = "Pods for the informer cold-sync measurement (default: ${DEFAULT-VALUE}).")
+        int informerPods;
+
+        @Override
+        public Integer call() throws Exception {
+            ApiServerBenchmark.Report report = ApiServerBenchmark.runOnFreshCluster(pods, informerPods, new Console());
+            System.out.println();
+            System.out.println(report.toMarkdown());
+            return 0;
+        }
+    }
+}

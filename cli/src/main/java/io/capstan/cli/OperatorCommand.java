@@ -1,0 +1,111 @@
+package io.capstan.cli;
+
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.client.KubeClients;
+import io.capstan.runtime.leader.LeaderElection;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(header = "Run Capstan's controllers against any cluster.", name = "operator", mixinStandardHelpOptions = true,
+        description = "Run Capstan's controllers against a cluster (kubeconfig or in-cluster service account).")
+final class OperatorCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(OperatorCommand.class);
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+            description = "Kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).")
+    Path kubeconfig;
+
+    @Option(names = "--namespace", paramLabel = "NS", description = "Only watch this namespace (default: all).")
+    String namespace;
+
+    @Option(names = "--leader-elect", description = "Elect a leader on a Lease so only one replica reconciles.")
+    boolean leaderElect;
+
+    @Option(names = "--leader-election-namespace", paramLabel = "NS",
+            description = "Namespace of the leader-election Lease (default: $POD_NAMESPACE, else 'default').")
+    String leaderElectionNamespace;
+
+    @Option(names = "--leader-election-id", paramLabel = "NAME", defaultValue = "capstan-operator",
+            description = "Name of the leader-election Lease (default: ${DEFAULT-VALUE}).")
+    String leaderElectionId;
+
+    @Option(names = "--metrics-bind-address", paramLabel = "ADDR", defaultValue = ":8080",
+            description = "Where /metrics is served, or 0 to disable (default: ${DEFAULT-VALUE}).")
+    String metricsAddress;
+
+    @Option(names = "--health-probe-bind-address", paramLabel = "ADDR", defaultValue = ":8080",
+            description = "Where /healthz and /readyz are served, or 0 to disable (default: ${DEFAULT-VALUE}; "
+                    + "the same address as metrics shares one server).")
+    String healthAddress;
+
+    @Option(names = "--kube-api-qps", paramLabel = "QPS", defaultValue = "0",
+            description = "Client-side request rate limit; 0 means none (default), like controller-runtime.")
+    double qps;
+
+    @Option(names = "--kube-api-burst", paramLabel = "N", defaultValue = "0",
+            description = "Client-side burst when --kube-api-qps is set (default: same as the QPS).")
+    int burst;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "error, warn, info (default), debug or trace.")
+    String logLevel;
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.setLevel(logLevel);
+        if (qps < 0 || burst < 0) {
+            throw new IllegalArgumentException("--kube-api-qps and --kube-api-burst must not be negative");
+        }
+        Config config = KubeClients.loadConfig(kubeconfig);
+        KubeClients.verifyReachable(config, Duration.ofSeconds(10));
+        KubernetesClient client = KubeClients.create(config, qps, burst > 0 ? burst : (int) Math.ceil(qps));
+        Manager manager = new Manager(client, new Manager.Settings(namespace, address(metricsAddress),
+                address(healthAddress), leaderElection(), Duration.ofMinutes(2)));
+        manager.closeOnStop(client);
+        Runtime.getRuntime().addShutdownHook(new Thread(manager::close, "capstan-operator-stop"));
+        log.info("Capstan operator starting against {} (namespace scope: {})", config.getMasterUrl(),
+                namespace == null ? "all" : namespace);
+        manager.start();
+        manager.awaitStopped();
+        return 0;
+    }
+
+    private LeaderElection.Settings leaderElection() {
+        if (!leaderElect) {
+            return null;
+        }
+        String leaseNamespace = leaderElectionNamespace != null ? leaderElectionNamespace
+                : System.getenv().getOrDefault("POD_NAMESPACE", "default");
+        String identity = System.getenv().getOrDefault("HOSTNAME", "capstan") + "_" + UUID.randomUUID();
+        return LeaderElection.Settings.defaults(leaseNamespace, leaderElectionId, identity);
+    }
+
+    /** Parses controller-runtime style addresses: ":8080", "127.0.0.1:8080", or "0" to disable. */
+    static InetSocketAddress address(String value) {
+        if (value == null || value.equals("0") || value.isBlank()) {
+            return null;
+        }
+        int colon = value.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("bind address '" + value + "' needs a port, e.g. ':8080' or '127.0.0.1:8080'");
+        }
+        String host = value.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bind address '" + value + "' has no valid port");
+        }
+        return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+    }
+}

@@ -1,0 +1,86 @@
+package io.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CliTest {
+
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine commandLine = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        commandLine.setOut(new PrintWriter(out));
+        commandLine.setErr(new PrintWriter(err));
+        int exit = commandLine.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEverySubcommandOnOneLine() {
+        Run help = run("--help");
+        assertThat(help.exitCode()).isZero();
+        for (String command : new String[] {"demo", "up", "down", "status", "kubectl", "operator", "prepare", "bench", "test"}) {
+            assertThat(help.out()).containsPattern("(?m)^  " + command + " +\\S.*$");
+        }
+    }
+
+    @Test
+    void operatorWithAKubeconfigPointingNowhereSaysWhatToCheck(@TempDir Path dir) throws Exception {
+        Path kubeconfig = dir.resolve("nowhere.kubeconfig");
+        Files.writeString(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: nowhere
+                  cluster:
+                    server: https://127.0.0.1:1
+                    insecure-skip-tls-verify: true
+                users:
+                - name: nobody
+                  user:
+                    token: none
+                contexts:
+                - name: nowhere
+                  context: {cluster: nowhere, user: nobody}
+                current-context: nowhere
+                """);
+
+        Run operator = run("operator", "--kubeconfig", kubeconfig.toString(), "--metrics-bind-address", "0",
+                "--health-probe-bind-address", "0");
+
+        assertThat(operator.exitCode()).isEqualTo(1);
+        assertThat(operator.err()).contains("cannot reach the Kubernetes API server at https://127.0.0.1:1")
+                .contains("--kubeconfig");
+    }
+
+    @Test
+    void operatorWithAMissingKubeconfigFileNamesIt(@TempDir Path dir) {
+        Run operator = run("operator", "--kubeconfig", dir.resolve("absent").toString());
+        assertThat(operator.exitCode()).isEqualTo(1);
+        assertThat(operator.err()).contains("kubeconfig " + dir.resolve("absent") + " does not exist");
+    }
+
+    @Test
+    void bindAddressesFollowControllerRuntimeConventions() {
+        assertThat(OperatorCommand.address("0")).isNull();
+        assertThat(OperatorCommand.address(":8080").getPort()).isEqualTo(8080);
+        assertThat(OperatorCommand.address("127.0.0.1:9090").getHostString()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void aBadLogLevelIsRejected() {
+        Run operator = run("operator", "--log-level", "loud");
+        assertThat(operator.exitCode()).isNotZero();
+        assertThat(operator.err()).contains("unknown log level 'loud'");
+    }
+}

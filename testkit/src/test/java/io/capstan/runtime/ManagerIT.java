@@ -1,0 +1,134 @@
+package io.capstan.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.ObjectKey;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.events.EventReason;
+import io.capstan.runtime.events.EventRecorder;
+import io.capstan.runtime.informer.EnqueueHandler;
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/** A manager running one small controller: reconciles, Events, metrics and health endpoints. */
+@EmbeddedCluster
+class ManagerIT {
+
+    enum Reasons implements EventReason {
+        Seen;
+
+        @Override
+        public String reason() {
+            return name();
+        }
+
+        @Override
+        public Type type() {
+            return Type.Normal;
+        }
+    }
+
+    private static String get(int port, String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
+    @Test
+    void reconcilesServesHealthAndMetricsAndRecordsEvents(TestCluster cluster, TestNamespace namespace) throws Exception {
+        Set<String> reconciled = ConcurrentHashMap.newKeySet();
+        InetSocketAddress anyPort = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (KubernetesClient client = cluster.newClient();
+                Manager manager = new Manager(client, new Manager.Settings(namespace.name(), anyPort, anyPort, null,
+                        Duration.ofSeconds(30)))) {
+            EventRecorder events = manager.eventRecorder("manager-it");
+            var informer = manager.informers().informer(ConfigMap.class);
+            Controller<ObjectKey> controller = Controller.<ObjectKey>builder("configmaps", key -> {
+                ConfigMap seen = informer.getIndexer().getByKey(key.toString());
+                if (seen != null) {
+                    reconciled.add(key.name());
+                    assertThat(seen.getMetadata().getManagedFields()).as("stripped from the cache").isNullOrEmpty();
+                    events.record(seen, Reasons.Seen, "reconciled %s", key.name());
+                }
+                return Result.done();
+            }).kind("ConfigMap").workers(2).metrics(manager.metrics().registry()).build();
+            informer.addEventHandler(EnqueueHandler.of(ObjectKey::of, controller.queue()::add));
+            manager.add(controller);
+            manager.start();
+            int port = manager.serverAddresses().getFirst().getPort();
+
+            cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder().withNewMetadata()
+                    .withName("hello").endMetadata().build()).create();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains("hello"));
+
+            assertThat(get(port, "/healthz")).isEqualTo("200 ok\n");
+            assertThat(get(port, "/readyz?verbose")).startsWith("200 ").contains("[+]informers-synced ok");
+            assertThat(get(port, "/nothing-here")).startsWith("404 ");
+            String metrics = get(port, "/metrics");
+            assertThat(metrics).startsWith("200 ")
+                    .contains("workqueue_depth{name=\"configmaps\"}")
+                    .contains("workqueue_adds_total{name=\"configmaps\"}")
+                    .contains("workqueue_queue_duration_seconds_bucket{name=\"configmaps\"")
+                    .contains("controller_runtime_reconcile_total{controller=\"configmaps\",result=\"success\"}")
+                    .contains("controller_runtime_reconcile_time_seconds_count{controller=\"configmaps\"}")
+                    .contains("controller_runtime_max_concurrent_reconciles{controller=\"configmaps\"} 2.0");
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                List<Event> recorded = cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
+                assertThat(recorded).anySatisfy(event -> {
+                    assertThat(event.getReason()).isEqualTo("Seen");
+                    assertThat(event.getInvolvedObject().getName()).isEqualTo("hello");
+                    assertThat(event.getSource().getComponent()).isEqualTo("manager-it");
+                });
+            });
+        }
+    }
+
+    @Test
+    void repeatedEventsAreAggregatedIntoOneWithACount(TestCluster cluster, TestNamespace namespace) {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("noisy").endMetadata().build()).create();
+        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+            for (int i = 0; i < 5; i++) {
+                events.record(subject, Reasons.Seen, "same message");
+            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                List<Event> recorded = cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
+                assertThat(recorded).hasSize(1);
+                assertThat(recorded.getFirst().getCount()).isEqualTo(5);
+            });
+        }
+    }
+
+    @Test
+    void theSpamFilterCapsEventsPerObject(TestCluster cluster, TestNamespace namespace) {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("flood").endMetadata().build()).create();
+        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+            for (int i = 0; i < 60; i++) {
+                events.record(subject, Reasons.Seen, "distinct message " + i);
+            }
+        }
+        List<Event> recorded = cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
+        assertThat(recorded).as("burst of 25 per object").hasSize(25);
+    }
+}
