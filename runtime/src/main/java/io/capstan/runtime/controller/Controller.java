@@ -37,6 +37,7 @@ public final class Controller<K> implements LeaderWork {
     private final Reconciler<K> reconciler;
     private final WorkQueue<K> queue;
     private final int workers;
+    private final int maxRetries;
     private final AtomicLong reconcileCount = new AtomicLong();
     private final AtomicInteger activeWorkers = new AtomicInteger();
     private final Map<Result.Kind, Counter> outcomes = new EnumMap<>(Result.Kind.class);
@@ -51,6 +52,7 @@ public final class Controller<K> implements LeaderWork {
         this.kind = builder.kind;
         this.reconciler = builder.reconciler;
         this.workers = builder.workers;
+        this.maxRetries = builder.maxRetries;
         MeterRegistry registry = builder.registry;
         this.queue = new WorkQueue<>(name, builder.rateLimiter, registry);
         for (Result.Kind outcome : Result.Kind.values()) {
@@ -192,6 +194,12 @@ public final class Controller<K> implements LeaderWork {
             errorResults.increment();
             errors.increment();
             int retries = queue.numRequeues(key);
+            if (retries >= maxRetries) {
+                log.warn("Reconcile failed and {} retries are used up; dropping the key until it changes again: {}",
+                        maxRetries, describe(e), e);
+                queue.forget(key);
+                return;
+            }
             log.warn("Reconcile failed (retry {}): {}", retries + 1, describe(e), retries >= 3 ? e : null);
             queue.addRateLimited(key);
         } finally {
@@ -210,6 +218,7 @@ public final class Controller<K> implements LeaderWork {
         private final Reconciler<K> reconciler;
         private String kind;
         private int workers = 1;
+        private int maxRetries = Integer.MAX_VALUE;
         private RateLimiter<K> rateLimiter = RateLimiter.controllerDefault();
         private MeterRegistry registry = new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
 
@@ -230,6 +239,12 @@ public final class Controller<K> implements LeaderWork {
                 throw new IllegalArgumentException("a controller needs at least one worker, got " + workers);
             }
             this.workers = workers;
+            return this;
+        }
+
+        /** After this many failed retries in a row a key is dropped (until something enqueues it again). */
+        public Builder<K> maxRetries(int maxRetries) {
+            this.maxRetries = maxRetries;
             return this;
         }
 

@@ -1,0 +1,613 @@
+package io.capstan.node.pod;
+
+import io.capstan.node.api.NotFoundException;
+import io.capstan.node.api.PodNotifier;
+import io.capstan.node.api.Provider;
+import io.capstan.node.env.EnvironmentResolver;
+import io.capstan.node.env.UnresolvedEnvironmentException;
+import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.events.EventRecorder;
+import io.capstan.runtime.queue.RateLimiter;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the pods bound to one node through the provider, with Virtual Kubelet's design: three work queues (pod
+ * sync {@code ns/name}, force deletion {@code ns/name/uid}, status sync {@code ns/name}) and a record per known pod
+ * of what the provider was last given and last reported.
+ *
+ * <p>Deliberate differences from Virtual Kubelet (see docs/virtual-nodes.md): informer events enqueue without the
+ * rate limiter (only retries back off, so status throughput is not capped at 10 per second); a pod whose creation
+ * keeps failing is marked Failed after the retries are used up instead of staying Pending forever; a pod waiting
+ * for a missing ConfigMap or Secret is retried as soon as the object appears, and shows
+ * {@code CreateContainerConfigError} meanwhile; status writes keep the labels and annotations users set and only
+ * apply those the provider itself changed; status writes that would change nothing are skipped.
+ */
+public final class PodController implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PodController.class);
+    private static final int NOTIFY_WAIT_ATTEMPTS = 20;
+    private static final Duration NOTIFY_WAIT_STEP = Duration.ofMillis(151);
+
+    /**
+     * @param workers workers per queue
+     * @param maxRetries failed attempts after which a key is dropped; a pod whose creation failed this often is
+     *     marked Failed
+     * @param resolveEnvironment false hands the provider the raw env (Virtual Kubelet's SkipDownwardAPIResolution)
+     * @param rateLimiter backoff for retries (one instance per queue)
+     */
+    public record Settings(String nodeName, int workers, int maxRetries, boolean resolveEnvironment,
+            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval) {
+
+        public static Settings defaults(String nodeName) {
+            return new Settings(nodeName, 10, 20, true, RateLimiter::controllerDefault, Duration.ofSeconds(5));
+        }
+
+        public Settings withRateLimiter(Supplier<RateLimiter<String>> limiter) {
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval);
+        }
+
+        public Settings withMaxRetries(int retries) {
+            return new Settings(nodeName, workers, retries, resolveEnvironment, rateLimiter, pollInterval);
+        }
+
+        public Settings withResolveEnvironment(boolean resolve) {
+            return new Settings(nodeName, workers, maxRetries, resolve, rateLimiter, pollInterval);
+        }
+
+        public Settings withWorkers(int count) {
+            return new Settings(nodeName, count, maxRetries, resolveEnvironment, rateLimiter, pollInterval);
+        }
+
+        public Settings withPollInterval(Duration interval) {
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, interval);
+        }
+    }
+
+    /** What the controller remembers about a pod it has seen. */
+    static final class KnownPod {
+        volatile Pod lastProviderPod;
+        volatile Pod lastPodUsed;
+        volatile boolean statusUpdateSkipped;
+        volatile int failedCreates;
+    }
+
+    private final KubernetesClient client;
+    private final Provider provider;
+    private final SharedIndexInformer<Pod> pods;
+    private final EventRecorder events;
+    private final Settings settings;
+    private final EnvironmentResolver resolver;
+    private final Supplier<EnvironmentResolver.NodeFacts> nodeFacts;
+    private final Map<String, KnownPod> knownPods = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> podsAwaiting = new ConcurrentHashMap<>();
+    private final Controller<String> syncController;
+    private final Controller<String> deleteController;
+    private final Controller<String> statusController;
+    private final StatusPoller poller;
+
+    public PodController(KubernetesClient client, Provider provider, NodeInformers informers, EventRecorder events,
+            Settings settings, Supplier<EnvironmentResolver.NodeFacts> nodeFacts, MeterRegistry metrics) {
+        this.client = client;
+        this.provider = provider;
+        this.pods = informers.pods();
+        this.events = events;
+        this.settings = settings;
+        this.nodeFacts = nodeFacts;
+        this.resolver = new EnvironmentResolver(informers);
+        this.syncController = controller("pod-sync", this::syncPod, metrics);
+        this.deleteController = controller("pod-force-delete", this::forceDelete, metrics);
+        this.statusController = controller("pod-status", this::syncStatus, metrics);
+        this.poller = provider instanceof PodNotifier ? null
+                : new StatusPoller(provider, pods, this::onProviderPod, settings.pollInterval());
+        pods.addEventHandler(new PodEvents());
+        informers.configMaps().addEventHandler(new AwaitedObjectEvents<>("configmap"));
+        informers.secrets().addEventHandler(new AwaitedObjectEvents<>("secret"));
+    }
+
+    private Controller<String> controller(String name, io.capstan.runtime.controller.Reconciler<String> reconciler,
+            MeterRegistry metrics) {
+        return Controller.builder(name + "-" + settings.nodeName(), reconciler).kind("Pod").workers(settings.workers())
+                .maxRetries(settings.maxRetries()).rateLimiter(settings.rateLimiter().get()).metrics(metrics).build();
+    }
+
+    /** Registers for provider notifications; call before the informers start. */
+    public void listenToProvider() {
+        if (provider instanceof PodNotifier notifier) {
+            notifier.notifyPods(this::onProviderPod);
+        }
+    }
+
+    /** Starts the queues once the informers have synced, after removing provider pods Kubernetes does not know. */
+    public void start() {
+        deleteDanglingPods();
+        syncController.start();
+        deleteController.start();
+        statusController.start();
+        if (poller != null) {
+            poller.start();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (poller != null) {
+            poller.close();
+        }
+        syncController.close();
+        deleteController.close();
+        statusController.close();
+    }
+
+    /** Keys waiting in or being processed by each queue (sync, delete, status), for diagnostics and tests. */
+    public Map<String, Integer> queueLengths() {
+        Map<String, Integer> lengths = new HashMap<>();
+        for (Controller<String> controller : List.of(syncController, deleteController, statusController)) {
+            lengths.put(controller.name(), controller.queue().length() + controller.queue().inFlight()
+                    + controller.queue().delayedLength());
+        }
+        return lengths;
+    }
+
+    static String key(HasMetadata pod) {
+        return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+    }
+
+    private Pod cached(String key) {
+        return pods.getIndexer().getByKey(key);
+    }
+
+    // ----- informer events --------------------------------------------------------------------------------------
+
+    private final class PodEvents implements ResourceEventHandler<Pod> {
+        @Override
+        public void onAdd(Pod pod) {
+            String key = key(pod);
+            knownPods.putIfAbsent(key, new KnownPod());
+            syncController.queue().add(key);
+        }
+
+        @Override
+        public void onUpdate(Pod oldPod, Pod newPod) {
+            String key = key(newPod);
+            if (!Objects.equals(oldPod.getMetadata().getUid(), newPod.getMetadata().getUid())) {
+                knownPods.put(key, new KnownPod());
+            }
+            KnownPod known = knownPods.get(key);
+            if (known != null && known.statusUpdateSkipped && known.lastProviderPod != null
+                    && statusDiffers(known.lastProviderPod, newPod)) {
+                // Someone else rewrote what the provider reported (e.g. the node lifecycle controller): restore it.
+                known.statusUpdateSkipped = false;
+                statusController.queue().add(key);
+            }
+            if (PodComparison.shouldSync(oldPod, newPod)) {
+                syncController.queue().add(key);
+            }
+        }
+
+        @Override
+        public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+            String key = key(pod);
+            knownPods.remove(key);
+            forgetAwaited(key);
+            syncController.queue().add(key);
+            deleteController.queue().forget(key + "/" + pod.getMetadata().getUid());
+        }
+    }
+
+    private static boolean statusDiffers(Pod provider, Pod kubernetes) {
+        return !Objects.equals(provider.getStatus(), kubernetes.getStatus());
+    }
+
+    /** When a ConfigMap or Secret some pod waits for appears or changes, that pod is synced again at once. */
+    private final class AwaitedObjectEvents<T extends HasMetadata> implements ResourceEventHandler<T> {
+        private final String kind;
+
+        AwaitedObjectEvents(String kind) {
+            this.kind = kind;
+        }
+
+        @Override
+        public void onAdd(T object) {
+            wake(object);
+        }
+
+        @Override
+        public void onUpdate(T oldObject, T newObject) {
+            wake(newObject);
+        }
+
+        @Override
+        public void onDelete(T object, boolean deletedFinalStateUnknown) {
+        }
+
+        private void wake(T object) {
+            Set<String> waiting = podsAwaiting.remove(kind + "/" + object.getMetadata().getNamespace() + "/"
+                    + object.getMetadata().getName());
+            if (waiting != null) {
+                for (String podKey : waiting) {
+                    syncController.queue().forget(podKey);
+                    syncController.queue().add(podKey);
+                }
+            }
+        }
+    }
+
+    private void forgetAwaited(String podKey) {
+        podsAwaiting.values().forEach(waiting -> waiting.remove(podKey));
+    }
+
+    // ----- pod sync -------------------------------------------------------------------------------------------------
+
+    private Result syncPod(String key) throws Exception {
+        Pod pod = cached(key);
+        if (pod == null) {
+            deleteFromProviderIfKnown(key);
+            return Result.done();
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null && !PodComparison.running(pod.getStatus())) {
+            deleteController.queue().add(key + "/" + pod.getMetadata().getUid());
+            return Result.done();
+        }
+        KnownPod known = knownPods.get(key);
+        if (known == null) {
+            return Result.done();
+        }
+        Pod lastUsed = known.lastPodUsed;
+        if (lastUsed != null && PodComparison.effectivelyEqual(lastUsed, pod)) {
+            return Result.done();
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            deleteInProvider(pod);
+            known.lastPodUsed = pod;
+            long grace = Optional.ofNullable(pod.getMetadata().getDeletionGracePeriodSeconds()).orElse(0L);
+            deleteController.queue().addAfter(key + "/" + pod.getMetadata().getUid(), Duration.ofSeconds(grace));
+            return Result.done();
+        }
+        if (PodComparison.terminal(pod)) {
+            log.debug("Pod {} is {}; not syncing it", key, pod.getStatus().getPhase());
+            return Result.done();
+        }
+        createOrUpdate(pod, known);
+        known.lastPodUsed = pod;
+        return Result.done();
+    }
+
+    private void deleteFromProviderIfKnown(String key) throws Exception {
+        int slash = key.indexOf('/');
+        Optional<Pod> inProvider;
+        try {
+            inProvider = provider.getPod(key.substring(0, slash), key.substring(slash + 1));
+        } catch (NotFoundException e) {
+            return;
+        }
+        if (inProvider.isEmpty()) {
+            return;
+        }
+        try {
+            provider.deletePod(inProvider.get());
+        } catch (NotFoundException e) {
+            // already gone
+        }
+        if (poller != null) {
+            poller.forgetDeleted(key);
+        }
+    }
+
+    private void deleteInProvider(Pod pod) throws Exception {
+        String key = key(pod);
+        if (poller != null) {
+            poller.markDeleted(key);
+        }
+        try {
+            provider.deletePod(new PodBuilder(pod).build());
+            events.record(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully");
+        } catch (NotFoundException e) {
+            events.record(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully (it was already gone)");
+        } catch (Exception e) {
+            if (poller != null) {
+                poller.forgetDeleted(key);
+            }
+            events.record(pod, PodReason.ProviderDeleteFailed, "Delete pod in provider failed: %s", describe(e));
+            throw e;
+        }
+        if (poller != null && !PodComparison.terminal(pod)) {
+            // A polled provider will not report the end of a deleted pod, so its termination is reported here.
+            onProviderPod(new PodBuilder(pod).withStatus(StatusPoller.terminatedStatus(pod)).build());
+        }
+    }
+
+    private void createOrUpdate(Pod pod, KnownPod known) throws Exception {
+        String key = key(pod);
+        Pod forProvider = new PodBuilder(pod).build();
+        if (settings.resolveEnvironment()) {
+            try {
+                EnvironmentResolver.Resolution resolution = resolver.resolve(pod, provider.plannedPodIP(pod),
+                        nodeFacts.get());
+                resolution.warnings().forEach(warning -> events.record(pod, warning.reason(), warning.message()));
+                forProvider = resolution.pod();
+                forgetAwaited(key);
+            } catch (UnresolvedEnvironmentException e) {
+                e.findings().forEach(finding -> events.record(pod, finding.reason(), finding.message()));
+                for (String object : e.awaited()) {
+                    podsAwaiting.computeIfAbsent(object, k -> ConcurrentHashMap.newKeySet()).add(key);
+                }
+                showConfigError(pod, e.getMessage());
+                throw e;
+            }
+        }
+        Optional<Pod> existing;
+        try {
+            existing = provider.getPod(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+        } catch (Exception e) {
+            existing = Optional.empty();
+        }
+        if (existing.isPresent()) {
+            if (PodComparison.updatableFieldsEqual(existing.get(), forProvider)) {
+                return;
+            }
+            try {
+                provider.updatePod(forProvider);
+                events.record(pod, PodReason.ProviderUpdateSuccess, "Update pod in provider successfully");
+            } catch (Exception e) {
+                events.record(pod, PodReason.ProviderUpdateFailed, "Update pod in provider failed: %s", describe(e));
+                markProviderFailure(pod, e, false);
+                throw e;
+            }
+            return;
+        }
+        try {
+            provider.createPod(forProvider);
+            known.failedCreates = 0;
+            events.record(pod, PodReason.ProviderCreateSuccess, "Create pod in provider successfully");
+        } catch (Exception e) {
+            int failures = ++known.failedCreates;
+            events.record(pod, PodReason.ProviderCreateFailed, "Create pod in provider failed: %s", describe(e));
+            if (failures >= settings.maxRetries()) {
+                events.record(pod, PodReason.ProviderGaveUp,
+                        "Giving up after %d failed attempts to create the pod; marking it Failed", failures);
+                markProviderFailure(pod, new Exception("gave up after " + failures + " failed attempts to create the pod: "
+                        + describe(e)), true);
+                return;
+            }
+            markProviderFailure(pod, e, false);
+            throw e;
+        }
+    }
+
+    /** Pending (or Failed when it will never be retried), reason ProviderFailed, the error as message. */
+    private void markProviderFailure(Pod pod, Exception error, boolean giveUp) {
+        String phase = giveUp || "Never".equals(pod.getSpec().getRestartPolicy()) ? "Failed" : "Pending";
+        PodStatus current = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
+        if (phase.equals(current.getPhase()) && "ProviderFailed".equals(current.getReason())
+                && Objects.equals(describe(error), current.getMessage())) {
+            return;
+        }
+        PodStatus status = new PodStatusBuilder(current).withPhase(phase).withReason("ProviderFailed")
+                .withMessage(describe(error)).build();
+        writeStatusUnconditionally(pod, status);
+    }
+
+    /** Shows why a pod cannot start, the way the kubelet does: containers waiting with CreateContainerConfigError. */
+    private void showConfigError(Pod pod, String message) {
+        PodStatus current = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
+        List<ContainerStatus> waiting = new ArrayList<>();
+        for (var container : pod.getSpec().getContainers()) {
+            waiting.add(new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
+                    .withImageID("").withReady(false).withRestartCount(0).withStarted(false)
+                    .withNewState().withNewWaiting().withReason("CreateContainerConfigError").withMessage(message)
+                    .endWaiting().endState().build());
+        }
+        if (Objects.equals(current.getContainerStatuses(), waiting) && "Pending".equals(current.getPhase())) {
+            return;
+        }
+        PodStatus status = new PodStatusBuilder(current).withPhase("Pending").withContainerStatuses(waiting).build();
+        writeStatusUnconditionally(pod, status);
+    }
+
+    private void writeStatusUnconditionally(Pod pod, PodStatus status) {
+        Pod update = new PodBuilder(pod).withStatus(status).editMetadata().withResourceVersion(null).endMetadata().build();
+        try {
+            client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(update).updateStatus();
+        } catch (KubernetesClientException e) {
+            log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), e.getMessage());
+        }
+    }
+
+    // ----- force deletion -------------------------------------------------------------------------------------------
+
+    private Result forceDelete(String key) {
+        int last = key.lastIndexOf('/');
+        String podKey = key.substring(0, last);
+        String uid = key.substring(last + 1);
+        Pod pod = cached(podKey);
+        if (pod == null) {
+            return Result.done();
+        }
+        if (!uid.equals(pod.getMetadata().getUid())) {
+            log.warn("Pod {} was re-created (uid {} is not {}); not force-deleting the new one", podKey,
+                    pod.getMetadata().getUid(), uid);
+            return Result.done();
+        }
+        if (PodComparison.running(pod.getStatus())) {
+            log.info("Force deleting pod {} whose grace period ended while it was still running", podKey);
+        }
+        Deletions.Outcome outcome = Deletions.deleteWithUid(client, Pod.class, pod.getMetadata().getNamespace(),
+                pod.getMetadata().getName(), uid, 0L, null);
+        if (outcome == Deletions.Outcome.DELETED && poller != null) {
+            poller.forgetDeleted(podKey);
+        }
+        return Result.done();
+    }
+
+    // ----- status from the provider ---------------------------------------------------------------------------------
+
+    /** The provider's callback: remember the newest report and schedule a status write if it changed. */
+    void onProviderPod(Pod reported) {
+        String key = key(reported);
+        KnownPod known = knownPods.get(key);
+        for (int attempt = 0; known == null && attempt < NOTIFY_WAIT_ATTEMPTS; attempt++) {
+            // The provider can report a pod before the informer has announced it (e.g. right after start).
+            if (cached(key) == null && attempt > 0) {
+                log.debug("Provider reported pod {} that Kubernetes does not know; ignoring it", key);
+                return;
+            }
+            sleep(NOTIFY_WAIT_STEP);
+            known = knownPods.get(key);
+        }
+        if (known == null) {
+            return;
+        }
+        if (Objects.equals(reported, known.lastProviderPod)) {
+            known.statusUpdateSkipped = true;
+            return;
+        }
+        known.lastProviderPod = reported;
+        known.statusUpdateSkipped = false;
+        statusController.queue().add(key);
+    }
+
+    private Result syncStatus(String key) {
+        Pod current = cached(key);
+        if (current == null || PodComparison.terminal(current)) {
+            return Result.done();
+        }
+        KnownPod known = knownPods.get(key);
+        if (known == null || known.lastProviderPod == null) {
+            return Result.done();
+        }
+        Pod reported = known.lastProviderPod;
+        if (reported.getMetadata().getDeletionTimestamp() != null && current.getMetadata().getDeletionTimestamp() == null
+                && Objects.equals(reported.getStatus(), current.getStatus())) {
+            deleteOnProviderRequest(current, reported);
+            return Result.done();
+        }
+        Pod updated = withProviderStatus(current, reported, known.lastPodUsed);
+        if (Objects.equals(updated.getStatus(), current.getStatus())
+                && Objects.equals(updated.getMetadata().getLabels(), current.getMetadata().getLabels())
+                && Objects.equals(updated.getMetadata().getAnnotations(), current.getMetadata().getAnnotations())) {
+            return Result.done();
+        }
+        try {
+            client.pods().inNamespace(current.getMetadata().getNamespace()).resource(updated).updateStatus();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 404) {
+                return Result.done();
+            }
+            throw e;
+        }
+        return Result.done();
+    }
+
+    /**
+     * The Kubernetes pod with the provider's status. Labels and annotations: the server's, plus those the provider
+     * changed relative to what it was given; the provider never removes or reverts what users set.
+     */
+    static Pod withProviderStatus(Pod current, Pod reported, Pod givenToProvider) {
+        Map<String, String> labels = mergeOwned(current.getMetadata().getLabels(), reported.getMetadata().getLabels(),
+                givenToProvider == null ? null : givenToProvider.getMetadata().getLabels());
+        Map<String, String> annotations = mergeOwned(current.getMetadata().getAnnotations(),
+                reported.getMetadata().getAnnotations(),
+                givenToProvider == null ? null : givenToProvider.getMetadata().getAnnotations());
+        return new PodBuilder(current).withStatus(reported.getStatus())
+                .editMetadata().withLabels(labels).withAnnotations(annotations).endMetadata().build();
+    }
+
+    private static Map<String, String> mergeOwned(Map<String, String> server, Map<String, String> provider,
+            Map<String, String> given) {
+        if (provider == null || provider.isEmpty()) {
+            return server;
+        }
+        Map<String, String> merged = server == null ? new HashMap<>() : new HashMap<>(server);
+        provider.forEach((key, value) -> {
+            boolean providerChangedIt = given != null ? !Objects.equals(value, given.get(key)) : !merged.containsKey(key);
+            if (providerChangedIt) {
+                merged.put(key, value);
+            }
+        });
+        return merged.equals(server) ? server : merged;
+    }
+
+    private void deleteOnProviderRequest(Pod current, Pod reported) {
+        Long grace = reported.getMetadata().getDeletionGracePeriodSeconds();
+        String at = reported.getMetadata().getDeletionTimestamp();
+        if (grace == null || (at != null && Instant.parse(at).isBefore(Instant.now()))) {
+            grace = 0L;
+        }
+        log.info("Provider deleted pod {}; deleting it in Kubernetes (grace {}s)", key(current), grace);
+        Deletions.deleteWithUid(client, Pod.class, current.getMetadata().getNamespace(), current.getMetadata().getName(),
+                current.getMetadata().getUid(), grace, null);
+    }
+
+    // ----- start-up -----------------------------------------------------------------------------------------------
+
+    /** Provider pods that Kubernetes does not know (anymore) are deleted once at start, concurrently, best effort. */
+    private void deleteDanglingPods() {
+        List<Pod> providerPods;
+        try {
+            providerPods = provider.getPods();
+        } catch (Exception e) {
+            log.warn("Cannot list the provider's pods to clean up dangling ones: {}", describe(e));
+            return;
+        }
+        Semaphore permits = new Semaphore(settings.workers());
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Pod pod : providerPods) {
+                if (cached(key(pod)) != null) {
+                    continue;
+                }
+                executor.submit(() -> {
+                    permits.acquireUninterruptibly();
+                    try {
+                        log.info("Deleting dangling pod {} that Kubernetes does not know", key(pod));
+                        provider.deletePod(pod);
+                    } catch (Exception e) {
+                        log.warn("Deleting dangling pod {} failed: {}", key(pod), describe(e));
+                    } finally {
+                        permits.release();
+                    }
+                });
+            }
+        }
+    }
+
+    static String describe(Throwable error) {
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

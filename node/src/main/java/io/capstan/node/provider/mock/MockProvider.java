@@ -1,0 +1,505 @@
+package io.capstan.node.provider.mock;
+
+import io.capstan.node.api.AttachStreams;
+import io.capstan.node.api.ContainerLogOptions;
+import io.capstan.node.api.ExitCodeException;
+import io.capstan.node.api.InvalidInputException;
+import io.capstan.node.api.NodeProvider;
+import io.capstan.node.api.NotFoundException;
+import io.capstan.node.api.PodNotifier;
+import io.capstan.node.api.Provider;
+import io.capstan.node.api.StatsSummary;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A provider whose pods "run" instantly and behave as their annotations script it ({@link MockScript}): how long
+ * containers run, their exit codes, failures to start, readiness delays, slow or stuck graceful deletion. Status
+ * changes are notified asynchronously. Capacity is configurable (10,000 pods by default), so it serves both
+ * behaviour tests and scale benchmarks. Logs and exec are simulated; attach and port-forward are not offered (501).
+ */
+public final class MockProvider implements Provider, PodNotifier, NodeProvider {
+
+    /**
+     * @param pods, cpu, memory the node's capacity
+     * @param address the node's address, used as the pods' host IP
+     */
+    public record Capacity(int pods, String cpu, String memory) {
+        public static final Capacity DEFAULT = new Capacity(10_000, "1000", "4Ti");
+    }
+
+    private final Capacity capacity;
+    private final String address;
+    private final Map<String, MockPod> pods = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timers;
+    private final AtomicInteger nextIp = new AtomicInteger(1);
+    private volatile Consumer<Pod> notify = pod -> {
+    };
+    private volatile boolean pingFails;
+    private volatile String nodeName;
+    private final AtomicInteger createCalls = new AtomicInteger();
+    private final AtomicInteger deleteCalls = new AtomicInteger();
+    private final AtomicInteger updateCalls = new AtomicInteger();
+
+    /** The provider's state of one pod; its status is replaced, never modified, so notified pods stay immutable. */
+    private final class MockPod {
+        final Pod pod;
+        final MockScript script;
+        final String ip;
+        final Instant started = Instant.now();
+        volatile PodStatus status;
+        volatile boolean deleting;
+
+        MockPod(Pod pod, MockScript script, String ip) {
+            this.pod = pod;
+            this.script = script;
+            this.ip = ip;
+        }
+    }
+
+    public MockProvider(Capacity capacity, String address) {
+        this.capacity = capacity;
+        this.address = address;
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("mock-provider-timers").daemon().factory());
+        executor.setRemoveOnCancelPolicy(true);
+        this.timers = Executors.unconfigurableScheduledExecutorService(executor);
+    }
+
+    @Override
+    public String name() {
+        return "mock";
+    }
+
+    @Override
+    public void configureNode(Node node) {
+        nodeName = node.getMetadata().getName();
+        Map<String, Quantity> resources = Map.of("cpu", new Quantity(capacity.cpu()), "memory",
+                new Quantity(capacity.memory()), "pods", new Quantity(Integer.toString(capacity.pods())));
+        node.getStatus().setCapacity(resources);
+        node.getStatus().setAllocatable(resources);
+    }
+
+    @Override
+    public Optional<String> plannedPodIP(Pod pod) {
+        MockPod known = pods.get(key(pod.getMetadata().getNamespace(), pod.getMetadata().getName()));
+        return Optional.of(known != null ? known.ip : ipFor(pod.getMetadata().getUid()));
+    }
+
+    /** A stable fake IP per pod UID in 10.0.0.0/8, so env resolution and status agree. */
+    private static String ipFor(String uid) {
+        int hash = uid == null ? 0 : uid.hashCode() & 0xffffff;
+        return "10." + ((hash >> 16) & 0xff) + "." + ((hash >> 8) & 0xff) + "." + Math.max(1, hash & 0xff);
+    }
+
+    // ----- life cycle -------------------------------------------------------------------------------------------------
+
+    @Override
+    public void createPod(Pod pod) {
+        createCalls.incrementAndGet();
+        MockScript script = MockScript.of(pod);
+        if (script.failCreate() != null) {
+            throw new IllegalStateException(script.failCreate());
+        }
+        String key = key(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+        MockPod mock = new MockPod(pod, script, ipFor(pod.getMetadata().getUid()));
+        pods.put(key, mock);
+        if (script.startFailure() != null) {
+            publish(mock, waitingStatus(mock, script.startFailure()));
+            return;
+        }
+        publish(mock, runningStatus(mock, script.readyAfterSeconds() <= 0, 0, Map.of()));
+        if (script.readyAfterSeconds() > 0) {
+            schedule(script.readyAfterSeconds(), () -> {
+                if (!mock.deleting && "Running".equals(mock.status.getPhase())) {
+                    publish(mock, withReadiness(mock.status, true));
+                }
+            });
+        }
+        if (script.runSeconds() != null) {
+            schedule(script.runSeconds(), () -> containersExit(mock, 0));
+        }
+    }
+
+    /** The containers exit as scripted; under restartPolicy Always/OnFailure they start again. */
+    private void containersExit(MockPod mock, int restarts) {
+        if (mock.deleting || pods.get(key(mock)) != mock) {
+            return;
+        }
+        String policy = mock.pod.getSpec().getRestartPolicy() == null ? "Always" : mock.pod.getSpec().getRestartPolicy();
+        boolean anyFailed = mock.pod.getSpec().getContainers().stream().anyMatch(c -> mock.script.exitCodeOf(c.getName()) != 0);
+        boolean restart = policy.equals("Always") || (policy.equals("OnFailure") && anyFailed);
+        if (!restart) {
+            publish(mock, terminatedStatus(mock, restarts, anyFailed ? "Failed" : "Succeeded", false));
+            return;
+        }
+        publish(mock, terminatedStatus(mock, restarts, "Running", true));
+        timers.schedule(() -> {
+            if (mock.deleting || pods.get(key(mock)) != mock) {
+                return;
+            }
+            publish(mock, runningStatus(mock, true, restarts + 1, lastStates(mock)));
+            schedule(mock.script.runSeconds(), () -> containersExit(mock, restarts + 1));
+        }, mock.script.restartBackoffMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void updatePod(Pod pod) {
+        updateCalls.incrementAndGet();
+        MockPod mock = pods.get(key(pod.getMetadata().getNamespace(), pod.getMetadata().getName()));
+        if (mock == null) {
+            throw new NotFoundException("pod " + pod.getMetadata().getName() + " is not running on this node");
+        }
+        MockPod updated = new MockPod(pod, mock.script, mock.ip);
+        updated.status = mock.status;
+        pods.put(key(mock), updated);
+    }
+
+    @Override
+    public void deletePod(Pod pod) {
+        deleteCalls.incrementAndGet();
+        String key = key(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+        MockPod mock = pods.get(key);
+        if (mock == null) {
+            throw new NotFoundException("pod " + key + " is not running on this node");
+        }
+        if (mock.script.deleteFails() != null) {
+            throw new IllegalStateException(mock.script.deleteFails());
+        }
+        if (mock.deleting) {
+            return;
+        }
+        mock.deleting = true;
+        if (mock.script.terminationHangs()) {
+            return;
+        }
+        schedule(mock.script.terminationSeconds(), () -> {
+            pods.remove(key, mock);
+            boolean terminal = "Succeeded".equals(mock.status.getPhase()) || "Failed".equals(mock.status.getPhase());
+            if (!terminal) {
+                publish(mock, terminatedStatus(mock, restartCount(mock), "Succeeded", false, 0, "Completed"));
+            }
+        });
+    }
+
+    @Override
+    public Optional<Pod> getPod(String namespace, String name) {
+        MockPod mock = pods.get(key(namespace, name));
+        return mock == null ? Optional.empty() : Optional.of(new PodBuilder(mock.pod).withStatus(mock.status).build());
+    }
+
+    @Override
+    public Optional<io.fabric8.kubernetes.api.model.PodStatus> getPodStatus(String namespace, String name) {
+        MockPod mock = pods.get(key(namespace, name));
+        return mock == null ? Optional.empty() : Optional.of(mock.status);
+    }
+
+    @Override
+    public List<Pod> getPods() {
+        List<Pod> all = new ArrayList<>();
+        for (MockPod mock : pods.values()) {
+            all.add(new PodBuilder(mock.pod).withStatus(mock.status).build());
+        }
+        return all;
+    }
+
+    @Override
+    public void notifyPods(Consumer<Pod> callback) {
+        this.notify = callback;
+    }
+
+    @Override
+    public void ping() {
+        if (pingFails) {
+            throw new IllegalStateException("mock back end is unreachable (ping failure requested)");
+        }
+    }
+
+    /** Makes {@link #ping()} fail until called again with false. */
+    public void failPing(boolean fail) {
+        this.pingFails = fail;
+    }
+
+    public int createCalls() {
+        return createCalls.get();
+    }
+
+    public int deleteCalls() {
+        return deleteCalls.get();
+    }
+
+    public int updateCalls() {
+        return updateCalls.get();
+    }
+
+    /** Puts a pod into the provider without Kubernetes knowing it (a "dangling" pod, for tests). */
+    public void adopt(Pod pod) {
+        MockPod mock = new MockPod(pod, MockScript.of(pod), ipFor(pod.getMetadata().getUid()));
+        mock.status = runningStatus(mock, true, 0, Map.of());
+        pods.put(key(mock), mock);
+    }
+
+    /** Reports the pod as deleted by the back end itself (e.g. evicted remotely), keeping its current status. */
+    public void deleteFromBackEnd(String namespace, String name, long gracePeriodSeconds) {
+        MockPod mock = pods.get(key(namespace, name));
+        if (mock == null) {
+            throw new NotFoundException("pod " + namespace + "/" + name + " is not running on this node");
+        }
+        Pod deleted = new PodBuilder(minimal(mock)).editMetadata()
+                .withDeletionTimestamp(Instant.now().plusSeconds(gracePeriodSeconds).truncatedTo(ChronoUnit.SECONDS).toString())
+                .withDeletionGracePeriodSeconds(gracePeriodSeconds).endMetadata().withStatus(mock.status).build();
+        notify.accept(deleted);
+    }
+
+    // ----- statuses ---------------------------------------------------------------------------------------------------
+
+    private void publish(MockPod mock, PodStatus status) {
+        mock.status = status;
+        Pod reported = new PodBuilder(minimal(mock)).withStatus(status).build();
+        Thread.ofVirtual().start(() -> notify.accept(reported));
+    }
+
+    private static Pod minimal(MockPod mock) {
+        return new PodBuilder().withMetadata(new ObjectMetaBuilder().withNamespace(mock.pod.getMetadata().getNamespace())
+                .withName(mock.pod.getMetadata().getName()).withUid(mock.pod.getMetadata().getUid()).build()).build();
+    }
+
+    private PodStatus base(MockPod mock, String phase) {
+        return new PodStatusBuilder().withPhase(phase).withHostIP(address).withPodIP(mock.ip)
+                .addNewPodIP(mock.ip).withStartTime(timestamp(mock.started)).withQosClass("BestEffort").build();
+    }
+
+    private PodStatus waitingStatus(MockPod mock, String reason) {
+        List<ContainerStatus> containers = new ArrayList<>();
+        for (Container container : mock.pod.getSpec().getContainers()) {
+            containers.add(containerStatus(mock, container, false, 0, new ContainerStateBuilder().withNewWaiting()
+                    .withReason(reason).withMessage("mock: containers do not start (" + reason + ")").endWaiting().build(), null));
+        }
+        return new PodStatusBuilder(base(mock, "Pending")).withConditions(conditions(mock, false, false))
+                .withContainerStatuses(containers).withInitContainerStatuses(initStatuses(mock)).build();
+    }
+
+    private PodStatus runningStatus(MockPod mock, boolean ready, int restarts, Map<String, ContainerState> lastStates) {
+        List<ContainerStatus> containers = new ArrayList<>();
+        String now = timestamp(Instant.now());
+        for (Container container : mock.pod.getSpec().getContainers()) {
+            containers.add(containerStatus(mock, container, ready, restarts, new ContainerStateBuilder().withNewRunning()
+                    .withStartedAt(now).endRunning().build(), lastStates.get(container.getName())));
+        }
+        return new PodStatusBuilder(base(mock, "Running")).withConditions(conditions(mock, true, ready))
+                .withContainerStatuses(containers).withInitContainerStatuses(initStatuses(mock)).build();
+    }
+
+    private PodStatus terminatedStatus(MockPod mock, int restarts, String phase, boolean willRestart) {
+        return terminatedStatus(mock, restarts, phase, willRestart, null, null);
+    }
+
+    private PodStatus terminatedStatus(MockPod mock, int restarts, String phase, boolean willRestart, Integer forcedCode,
+            String forcedReason) {
+        List<ContainerStatus> containers = new ArrayList<>();
+        String now = timestamp(Instant.now());
+        for (Container container : mock.pod.getSpec().getContainers()) {
+            int code = forcedCode != null ? forcedCode : mock.script.exitCodeOf(container.getName());
+            String reason = forcedReason != null ? forcedReason : mock.script.containerReason() != null
+                    ? mock.script.containerReason() : code == 0 ? "Completed" : "Error";
+            ContainerState terminated = new ContainerStateBuilder().withNewTerminated().withExitCode(code)
+                    .withReason(reason).withMessage(mock.script.containerMessage())
+                    .withStartedAt(timestamp(mock.started)).withFinishedAt(now)
+                    .withContainerID(containerId(mock, container)).endTerminated().build();
+            ContainerState state = willRestart ? new ContainerStateBuilder().withNewWaiting().withReason("CrashLoopBackOff")
+                    .withMessage("back-off restarting the container").endWaiting().build() : terminated;
+            containers.add(containerStatus(mock, container, false, restarts, state, willRestart ? terminated : null));
+        }
+        PodStatusBuilder status = new PodStatusBuilder(base(mock, phase)).withConditions(conditions(mock, true, false))
+                .withContainerStatuses(containers).withInitContainerStatuses(initStatuses(mock));
+        if ("Failed".equals(phase)) {
+            status.withReason(mock.script.podReason()).withMessage(mock.script.podMessage());
+        }
+        return status.build();
+    }
+
+    private PodStatus withReadiness(PodStatus status, boolean ready) {
+        List<ContainerStatus> containers = status.getContainerStatuses().stream()
+                .map(c -> new ContainerStatusBuilder(c).withReady(ready).build()).toList();
+        List<PodCondition> conditions = status.getConditions().stream()
+                .map(c -> c.getType().equals("Ready") || c.getType().equals("ContainersReady")
+                        ? new PodConditionBuilder(c).withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(timestamp(Instant.now())).build() : c)
+                .toList();
+        return new PodStatusBuilder(status).withContainerStatuses(containers).withConditions(conditions).build();
+    }
+
+    private Map<String, ContainerState> lastStates(MockPod mock) {
+        Map<String, ContainerState> last = new java.util.HashMap<>();
+        for (ContainerStatus status : mock.status.getContainerStatuses()) {
+            if (status.getLastState() != null) {
+                last.put(status.getName(), status.getLastState());
+            }
+        }
+        return last;
+    }
+
+    private static int restartCount(MockPod mock) {
+        return mock.status.getContainerStatuses().isEmpty() ? 0 : mock.status.getContainerStatuses().getFirst().getRestartCount();
+    }
+
+    private List<ContainerStatus> initStatuses(MockPod mock) {
+        List<ContainerStatus> statuses = new ArrayList<>();
+        if (mock.pod.getSpec().getInitContainers() == null) {
+            return statuses;
+        }
+        String at = timestamp(mock.started);
+        for (Container container : mock.pod.getSpec().getInitContainers()) {
+            statuses.add(containerStatus(mock, container, true, 0, new ContainerStateBuilder().withNewTerminated()
+                    .withExitCode(0).withReason("Completed").withStartedAt(at).withFinishedAt(at)
+                    .withContainerID(containerId(mock, container)).endTerminated().build(), null));
+        }
+        return statuses;
+    }
+
+    private ContainerStatus containerStatus(MockPod mock, Container container, boolean ready, int restarts,
+            ContainerState state, ContainerState lastState) {
+        return new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
+                .withImageID("mock://" + container.getImage()).withContainerID(containerId(mock, container))
+                .withReady(ready).withRestartCount(restarts).withStarted(state.getRunning() != null)
+                .withState(state).withLastState(lastState == null ? new ContainerState() : lastState).build();
+    }
+
+    private List<PodCondition> conditions(MockPod mock, boolean started, boolean ready) {
+        String now = timestamp(Instant.now());
+        String at = timestamp(mock.started);
+        return List.of(
+                new PodConditionBuilder().withType("Initialized").withStatus("True").withLastTransitionTime(at).build(),
+                new PodConditionBuilder().withType("Ready").withStatus(ready ? "True" : "False").withLastTransitionTime(now).build(),
+                new PodConditionBuilder().withType("ContainersReady").withStatus(ready ? "True" : "False")
+                        .withLastTransitionTime(now).build(),
+                new PodConditionBuilder().withType("PodScheduled").withStatus("True").withLastTransitionTime(at).build());
+    }
+
+    private static String containerId(MockPod mock, Container container) {
+        return "mock://" + mock.pod.getMetadata().getUid() + "/" + container.getName();
+    }
+
+    private void schedule(Double seconds, Runnable action) {
+        long millis = Math.round((seconds == null ? 0 : seconds) * 1000);
+        timers.schedule(action, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private static String timestamp(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    private static String key(String namespace, String name) {
+        return namespace + "/" + name;
+    }
+
+    private static String key(MockPod mock) {
+        return key(mock.pod.getMetadata().getNamespace(), mock.pod.getMetadata().getName());
+    }
+
+    // ----- kubelet API hooks ------------------------------------------------------------------------------------------
+
+    @Override
+    public InputStream containerLogs(String namespace, String pod, String container, ContainerLogOptions options) {
+        MockPod mock = require(namespace, pod);
+        mock.pod.getSpec().getContainers().stream().filter(c -> c.getName().equals(container)).findFirst()
+                .orElseThrow(() -> new NotFoundException("container " + container + " not found in pod " + namespace + "/" + pod));
+        StringBuilder lines = new StringBuilder();
+        int total = 10;
+        int first = options.tailLines() == null ? 0 : Math.max(0, total - options.tailLines());
+        for (int i = first; i < total; i++) {
+            if (options.timestamps()) {
+                lines.append(timestamp(mock.started)).append(' ');
+            }
+            lines.append("mock log line ").append(i + 1).append(" of ").append(container).append('\n');
+        }
+        byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
+        int length = options.limitBytes() == null ? bytes.length : (int) Math.min(bytes.length, options.limitBytes());
+        return new ByteArrayInputStream(bytes, 0, length);
+    }
+
+    /** Prints the command; {@code exit N} as the command ends with exit code N. */
+    @Override
+    public void runInContainer(String namespace, String pod, String container, List<String> command, AttachStreams streams)
+            throws Exception {
+        MockPod mock = require(namespace, pod);
+        if (!"Running".equals(mock.status.getPhase())) {
+            throw new InvalidInputException("container " + container + " of pod " + namespace + "/" + pod
+                    + " is not running (pod phase " + mock.status.getPhase() + ")");
+        }
+        if (streams.stdout() != null) {
+            streams.stdout().write(("mock exec: " + String.join(" ", command) + "\n").getBytes(StandardCharsets.UTF_8));
+            streams.stdout().flush();
+        }
+        if (command.size() == 2 && command.getFirst().equals("exit")) {
+            int code = Integer.parseInt(command.get(1));
+            if (code != 0) {
+                throw new ExitCodeException(code, "exit " + code);
+            }
+        }
+    }
+
+    @Override
+    public StatsSummary statsSummary() {
+        String now = timestamp(Instant.now());
+        List<StatsSummary.PodStats> podStats = new ArrayList<>();
+        long nodeCpu = 0;
+        long nodeMemory = 0;
+        for (MockPod mock : pods.values()) {
+            long elapsedNanos = Math.max(1, java.time.Duration.between(mock.started, Instant.now()).toNanos());
+            List<StatsSummary.ContainerStats> containers = new ArrayList<>();
+            for (Container container : mock.pod.getSpec().getContainers()) {
+                long cpu = elapsedNanos / 100;
+                long memory = 10L * 1024 * 1024;
+                containers.add(new StatsSummary.ContainerStats(container.getName(), timestamp(mock.started),
+                        new StatsSummary.CpuStats(now, 10_000_000L, cpu), new StatsSummary.MemoryStats(now, memory, memory, memory)));
+            }
+            long podCpu = containers.stream().mapToLong(c -> c.cpu().usageCoreNanoSeconds()).sum();
+            long podMemory = containers.stream().mapToLong(c -> c.memory().workingSetBytes()).sum();
+            nodeCpu += podCpu;
+            nodeMemory += podMemory;
+            podStats.add(new StatsSummary.PodStats(new StatsSummary.PodReference(mock.pod.getMetadata().getName(),
+                    mock.pod.getMetadata().getNamespace(), mock.pod.getMetadata().getUid()), timestamp(mock.started),
+                    containers, new StatsSummary.CpuStats(now, 10_000_000L * containers.size(), podCpu),
+                    new StatsSummary.MemoryStats(now, podMemory, podMemory, podMemory)));
+        }
+        return new StatsSummary(new StatsSummary.NodeStats(nodeName, now, new StatsSummary.CpuStats(now, 0L, nodeCpu),
+                new StatsSummary.MemoryStats(now, nodeMemory, nodeMemory, nodeMemory)), podStats);
+    }
+
+    private MockPod require(String namespace, String pod) {
+        MockPod mock = pods.get(key(namespace, pod));
+        if (mock == null) {
+            throw new NotFoundException("pod " + namespace + "/" + pod + " is not running on this node");
+        }
+        return mock;
+    }
+}

@@ -1,0 +1,117 @@
+package io.capstan.node;
+
+import io.capstan.node.api.Provider;
+import io.capstan.node.node.VirtualNodeTaint;
+import io.capstan.node.provider.mock.MockProvider;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/** Starts virtual nodes against the test cluster and runs kubectl, for the node integration tests. */
+final class NodeFixture implements AutoCloseable {
+
+    final TestCluster cluster;
+    final TestNamespace namespace;
+    final KubernetesClient client;
+    private final List<VirtualNode> nodes = new ArrayList<>();
+    private final List<KubernetesClient> clients = new ArrayList<>();
+
+    NodeFixture(TestCluster cluster, TestNamespace namespace) {
+        this.cluster = cluster;
+        this.namespace = namespace;
+        this.client = cluster.client();
+    }
+
+    /** A node name unique to the test. */
+    String nodeName(String suffix) {
+        String name = suffix + "-" + namespace.name();
+        return name.length() > 63 ? name.substring(0, 63).replaceAll("-$", "") : name;
+    }
+
+    VirtualNode start(Provider provider, String nodeName) throws Exception {
+        return start(provider, nodeName, config -> config);
+    }
+
+    VirtualNode start(Provider provider, String nodeName, UnaryOperator<VirtualNode.Config> customize) throws Exception {
+        var ca = cluster.controlPlane().certificateAuthority();
+        VirtualNode.Config config = customize.apply(VirtualNode.Config.defaults(nodeName, provider,
+                ServingCertificate.issuedBy(ca, nodeName, "127.0.0.1"), ca.certificate(),
+                VirtualNodeTaint.forProvider(provider.name(), Map.of())));
+        KubernetesClient nodeClient = cluster.newClient();
+        clients.add(nodeClient);
+        VirtualNode node = VirtualNode.start(nodeClient, config, new SimpleMeterRegistry());
+        nodes.add(node);
+        return node;
+    }
+
+    MockProvider mock() {
+        return new MockProvider(MockProvider.Capacity.DEFAULT, "127.0.0.1");
+    }
+
+    Pod pod(String name, String nodeName, Map<String, String> annotations) {
+        return new PodBuilder().withNewMetadata().withName(name).withNamespace(namespace.name())
+                .withAnnotations(annotations).endMetadata()
+                .withNewSpec().withNodeName(nodeName).withEnableServiceLinks(false).withRestartPolicy("Never")
+                .addNewContainer().withName("main").withImage("capstan/test").withCommand("sleep", "3600").endContainer()
+                .endSpec().build();
+    }
+
+    Pod create(Pod pod) {
+        return client.pods().inNamespace(namespace.name()).resource(pod).create();
+    }
+
+    Pod get(String name) {
+        return client.pods().inNamespace(namespace.name()).withName(name).get();
+    }
+
+    /** Runs kubectl against the test cluster. */
+    Result kubectl(String... args) throws IOException, InterruptedException {
+        Path kubeconfig = cluster.controlPlane().kubeconfig();
+        Path kubectl = cluster.controlPlane().binaries().kubectl()
+                .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl"));
+        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString(),
+                "-n", namespace.name()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).start();
+        process.getOutputStream().close();
+        byte[] out = process.getInputStream().readAllBytes();
+        byte[] err = process.getErrorStream().readAllBytes();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("kubectl " + String.join(" ", args) + " did not finish in 60s");
+        }
+        return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    record Result(int exitCode, String out, String err) {
+    }
+
+    static Duration waitLimit() {
+        return Duration.ofSeconds(30);
+    }
+
+    @Override
+    public void close() {
+        for (VirtualNode node : nodes.reversed()) {
+            node.close();
+            try {
+                client.nodes().withName(node.name()).delete();
+            } catch (RuntimeException ignored) {
+                // best effort
+            }
+        }
+        clients.forEach(KubernetesClient::close);
+    }
+}
