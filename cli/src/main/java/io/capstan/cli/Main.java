@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             KubectlCommand.class,
             OperatorCommand.class,
+            NodeCommand.class,
             PrepareCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class

@@ -1,5 +1,6 @@
 package io.capstan.node;
 
+import io.capstan.node.api.NodeContext;
 import io.capstan.node.api.NodeProvider;
 import io.capstan.node.api.Provider;
 import io.capstan.node.env.EnvironmentResolver;
@@ -138,6 +139,8 @@ public final class VirtualNode implements AutoCloseable {
     }
 
     private void run() throws IOException, InterruptedException, TimeoutException {
+        config.provider().start(new NodeContext(config.nodeName(), config.address(), client, caches, events,
+                java.net.URI.create(client.getMasterUrl().toString())));
         pods.listenToProvider();
         informers.startAndSync(config.startupTimeout());
         node.register(config.startupTimeout());
@@ -252,6 +255,7 @@ public final class VirtualNode implements AutoCloseable {
         if (pods != null) {
             pods.close();
         }
+        config.provider().shutdown();
         if (node != null) {
             node.close();
         }

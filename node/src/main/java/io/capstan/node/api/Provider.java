@@ -21,6 +21,14 @@ public interface Provider extends PodLifecycleHandler {
     default void configureNode(Node node) {
     }
 
+    /** Called once before any pod is handed over, with what the node offers. */
+    default void start(NodeContext context) {
+    }
+
+    /** Called when the node stops. A provider whose pods are its own children stops them here. */
+    default void shutdown() {
+    }
+
     /**
      * The IP the pod will have, when the provider knows it before starting the pod. Lets environment variables
      * use {@code fieldRef: status.podIP}, which Virtual Kubelet cannot resolve.
