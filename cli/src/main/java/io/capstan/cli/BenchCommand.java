@@ -7,12 +7,31 @@ import picocli.CommandLine.Option;
 
 @Command(header = "Run a benchmark and print its figures.", name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
-        subcommands = {BenchCommand.ApiServer.class})
+        subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class})
 final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "node", header = "A mock virtual node under load.", mixinStandardHelpOptions = true,
+            description = "Pods from bound to Running (burst and steady creation), create-to-Running latency, the "
+                    + "node's status-write throughput as a ratio to the API server's ceiling, heap per tracked pod.")
+    static final class NodeBench implements Callable<Integer> {
+
+        @Option(names = "--pods", split = ",", defaultValue = "1000,10000",
+                description = "Pod counts to run, comma-separated (default: ${DEFAULT-VALUE}).")
+        java.util.List<Integer> sizes;
+
+        @Override
+        public Integer call() throws Exception {
+            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, new Console());
+            System.out.println();
+            System.out.println(io.capstan.bench.NodeBenchmark.header());
+            results.forEach(r -> System.out.println(r.row()));
+            return 0;
+        }
     }
 
     @Command(name = "apiserver", header = "Raw ceiling of the embedded API server.", mixinStandardHelpOptions = true,

@@ -64,8 +64,14 @@ final class NodeCommand implements Callable<Integer> {
             description = "Node InternalIP the API server dials (default: $VKUBELET_POD_IP, else 127.0.0.1).")
     String address;
 
-    @Option(names = "--pod-sync-workers", defaultValue = "10", paramLabel = "N", description = "Workers per pod queue.")
+    @Option(names = "--pod-sync-workers", defaultValue = "32", paramLabel = "N",
+            description = "Workers per pod queue (default: ${DEFAULT-VALUE}).")
     int workers;
+
+    @Option(names = "--normal-events", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Record Normal Events such as ProviderCreateSuccess (default true, as Virtual Kubelet does); "
+                    + "--no-normal-events saves one API write per pod on busy nodes.")
+    boolean normalEvents;
 
     @Option(names = "--authentication", defaultValue = "webhook", paramLabel = "MODE",
             description = "webhook (TokenReview + SubjectAccessReview, default) or none.")
@@ -117,7 +123,7 @@ final class NodeCommand implements Callable<Integer> {
                 .withKubeletPort(port)
                 .withAuthentication(!authentication.equals("none"), clientAuth.equals("require") ? ClientAuth.REQUIRE
                         : ClientAuth.OPTIONAL)
-                .withPods(PodController.Settings.defaults(name).withWorkers(workers));
+                .withPods(PodController.Settings.defaults(name).withWorkers(workers).withNormalEvents(normalEvents));
         KubernetesClient client = KubeClients.create(config, 0, 0);
         Metrics metrics = new Metrics();
         VirtualNode node = VirtualNode.start(client, withAddress(nodeConfig, ip), metrics.registry());

@@ -102,6 +102,7 @@ public final class VirtualNode implements AutoCloseable {
     private final NodeInformers caches;
     private final PodController pods;
     private final NodeController node;
+    private boolean closed;
 
     private VirtualNode(KubernetesClient client, Config config, MeterRegistry metrics) throws Exception {
         this.client = client;
@@ -242,6 +243,11 @@ public final class VirtualNode implements AutoCloseable {
         return config.provider();
     }
 
+    /** The pods bound to this node, as its cache currently sees them. */
+    public List<io.fabric8.kubernetes.api.model.Pod> cachedPods() {
+        return caches.nodePods();
+    }
+
     public PodController podController() {
         return pods;
     }
@@ -251,7 +257,11 @@ public final class VirtualNode implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (pods != null) {
             pods.close();
         }

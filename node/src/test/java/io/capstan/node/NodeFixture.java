@@ -78,6 +78,11 @@ final class NodeFixture implements AutoCloseable {
 
     /** Runs kubectl against the test cluster. */
     Result kubectl(String... args) throws IOException, InterruptedException {
+        return kubectlWithInput(null, args);
+    }
+
+    /** Runs kubectl with text on its standard input. */
+    Result kubectlWithInput(String input, String... args) throws IOException, InterruptedException {
         Path kubeconfig = cluster.controlPlane().kubeconfig();
         Path kubectl = cluster.controlPlane().binaries().kubectl()
                 .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl"));
@@ -85,6 +90,9 @@ final class NodeFixture implements AutoCloseable {
                 "-n", namespace.name()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).start();
+        if (input != null) {
+            process.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
+        }
         process.getOutputStream().close();
         byte[] out = process.getInputStream().readAllBytes();
         byte[] err = process.getErrorStream().readAllBytes();

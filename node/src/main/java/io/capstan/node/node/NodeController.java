@@ -161,6 +161,19 @@ public final class NodeController implements AutoCloseable {
         }
     }
 
+    /** Someone deleted the Node while this agent serves it: register it again (its Lease follows on renewal). */
+    private void recreate() {
+        try {
+            Node created = client.nodes().resource(new NodeBuilder(desired.get()).withStatus(null).build()).create();
+            registered.set(created);
+            lastLease = null;
+            log.warn("Node {} was deleted by someone else; registered it again", name);
+            requestStatusUpdate();
+        } catch (KubernetesClientException e) {
+            log.warn("Re-registering deleted node {} failed: {}", name, e.getMessage());
+        }
+    }
+
     /** Adds or corrects the taints this agent owns; taints added by others are kept. */
     private void reconcileTaints(Node existing) {
         List<Taint> wanted = desired.get().getSpec() == null || desired.get().getSpec().getTaints() == null ? List.of()
@@ -240,6 +253,13 @@ public final class NodeController implements AutoCloseable {
             try {
                 statusDirty = false;
                 updateStatus();
+            } catch (KubernetesClientException e) {
+                statusDirty = true;
+                if (e.getCode() == 404) {
+                    recreate();
+                } else {
+                    log.warn("Updating node {} status failed: {}", name, e.getMessage());
+                }
             } catch (RuntimeException e) {
                 statusDirty = true;
                 log.warn("Updating node {} status failed: {}", name, e.getMessage());

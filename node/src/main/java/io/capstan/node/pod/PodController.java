@@ -64,31 +64,45 @@ public final class PodController implements AutoCloseable {
      * @param resolveEnvironment false hands the provider the raw env (Virtual Kubelet's SkipDownwardAPIResolution)
      * @param rateLimiter backoff for retries (one instance per queue)
      */
+    /**
+     * Workers per queue. Virtual Kubelet's CLI uses 10; a status write waits ~100 ms on a busy API server, so 10
+     * workers cap a node at ~100 status writes per second. Workers are virtual threads and cost little.
+     */
+    public static final int DEFAULT_WORKERS = 32;
+
     public record Settings(String nodeName, int workers, int maxRetries, boolean resolveEnvironment,
-            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval) {
+            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval, boolean normalEvents) {
 
         public static Settings defaults(String nodeName) {
-            return new Settings(nodeName, 10, 20, true, RateLimiter::controllerDefault, Duration.ofSeconds(5));
+            return new Settings(nodeName, DEFAULT_WORKERS, 20, true, RateLimiter::controllerDefault, Duration.ofSeconds(5), true);
         }
 
         public Settings withRateLimiter(Supplier<RateLimiter<String>> limiter) {
-            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval);
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval, normalEvents);
         }
 
         public Settings withMaxRetries(int retries) {
-            return new Settings(nodeName, workers, retries, resolveEnvironment, rateLimiter, pollInterval);
+            return new Settings(nodeName, workers, retries, resolveEnvironment, rateLimiter, pollInterval, normalEvents);
         }
 
         public Settings withResolveEnvironment(boolean resolve) {
-            return new Settings(nodeName, workers, maxRetries, resolve, rateLimiter, pollInterval);
+            return new Settings(nodeName, workers, maxRetries, resolve, rateLimiter, pollInterval, normalEvents);
         }
 
         public Settings withWorkers(int count) {
-            return new Settings(nodeName, count, maxRetries, resolveEnvironment, rateLimiter, pollInterval);
+            return new Settings(nodeName, count, maxRetries, resolveEnvironment, rateLimiter, pollInterval, normalEvents);
         }
 
         public Settings withPollInterval(Duration interval) {
-            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, interval);
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, interval, normalEvents);
+        }
+
+        /**
+         * False skips the Normal success Events (ProviderCreateSuccess, ...): one API write less per pod, for fleets
+         * where the API server is the bottleneck. Warnings are always recorded.
+         */
+        public Settings withNormalEvents(boolean enabled) {
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, pollInterval, enabled);
         }
     }
 
@@ -210,6 +224,15 @@ public final class PodController implements AutoCloseable {
             }
             if (PodComparison.shouldSync(oldPod, newPod)) {
                 syncController.queue().add(key);
+            } else if (known != null && known.lastPodUsed == oldPod) {
+                // Only the status changed: remember the current object, so the cache's old copy can be collected.
+                known.lastPodUsed = newPod;
+            }
+            if (newPod.getMetadata().getDeletionTimestamp() != null && PodComparison.running(oldPod.getStatus())
+                    && !PodComparison.running(newPod.getStatus())) {
+                // The provider reported the last container stopped: remove the pod now, as the kubelet does, rather
+                // than when the grace period ends.
+                deleteController.queue().add(key + "/" + newPod.getMetadata().getUid());
             }
         }
 
@@ -329,9 +352,9 @@ public final class PodController implements AutoCloseable {
         }
         try {
             provider.deletePod(new PodBuilder(pod).build());
-            events.record(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully");
+            success(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully");
         } catch (NotFoundException e) {
-            events.record(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully (it was already gone)");
+            success(pod, PodReason.ProviderDeleteSuccess, "Delete pod in provider successfully (it was already gone)");
         } catch (Exception e) {
             if (poller != null) {
                 poller.forgetDeleted(key);
@@ -376,7 +399,7 @@ public final class PodController implements AutoCloseable {
             }
             try {
                 provider.updatePod(forProvider);
-                events.record(pod, PodReason.ProviderUpdateSuccess, "Update pod in provider successfully");
+                success(pod, PodReason.ProviderUpdateSuccess, "Update pod in provider successfully");
             } catch (Exception e) {
                 events.record(pod, PodReason.ProviderUpdateFailed, "Update pod in provider failed: %s", describe(e));
                 markProviderFailure(pod, e, false);
@@ -387,7 +410,7 @@ public final class PodController implements AutoCloseable {
         try {
             provider.createPod(forProvider);
             known.failedCreates = 0;
-            events.record(pod, PodReason.ProviderCreateSuccess, "Create pod in provider successfully");
+            success(pod, PodReason.ProviderCreateSuccess, "Create pod in provider successfully");
         } catch (Exception e) {
             int failures = ++known.failedCreates;
             events.record(pod, PodReason.ProviderCreateFailed, "Create pod in provider failed: %s", describe(e));
@@ -439,6 +462,12 @@ public final class PodController implements AutoCloseable {
             client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(update).updateStatus();
         } catch (KubernetesClientException e) {
             log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), e.getMessage());
+        }
+    }
+
+    private void success(Pod pod, PodReason reason, String message) {
+        if (settings.normalEvents()) {
+            events.record(pod, reason, message);
         }
     }
 

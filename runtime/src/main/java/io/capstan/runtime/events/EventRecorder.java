@@ -14,7 +14,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -52,8 +54,11 @@ public final class EventRecorder implements AutoCloseable {
     private final Map<String, Bucket> spam = lru(CACHE_SIZE);
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong sequence = new AtomicLong();
-    private final Thread writer;
+    private final List<Thread> writers = new ArrayList<>();
     private volatile boolean closed;
+
+    /** Concurrent writers, so a burst of Events (one per pod, say) does not queue behind one API call at a time. */
+    private static final int WRITERS = 8;
 
     private record Pending(ObjectReference subject, EventReason reason, String message, Instant at) {
     }
@@ -94,7 +99,9 @@ public final class EventRecorder implements AutoCloseable {
         this.client = client;
         this.component = component;
         this.host = host;
-        this.writer = Thread.ofVirtual().name("events-" + component).start(this::drain);
+        for (int i = 0; i < WRITERS; i++) {
+            writers.add(Thread.ofVirtual().name("events-" + component + "-" + i).start(this::drain));
+        }
     }
 
     /** Records an Event about an object; {@code message} may use {@link String#format} placeholders. */
@@ -148,10 +155,14 @@ public final class EventRecorder implements AutoCloseable {
         String eventKey = objectKey + "/" + event.reason().type() + "/" + event.reason().reason() + "/" + event.message();
         String at = TIMESTAMP.format(event.at().truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC));
 
-        Aggregate previous = recent.get(eventKey);
+        Aggregate previous;
+        int count;
+        synchronized (recent) {
+            previous = recent.get(eventKey);
+            count = previous == null ? 0 : ++previous.count;
+        }
         if (previous != null) {
-            previous.count++;
-            String patch = "{\"count\":" + previous.count + ",\"lastTimestamp\":\"" + at + "\"}";
+            String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + at + "\"}";
             try {
                 client.v1().events().inNamespace(previous.namespace).withName(previous.name)
                         .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
@@ -160,10 +171,16 @@ public final class EventRecorder implements AutoCloseable {
                 if (e.getCode() != 404) {
                     throw e;
                 }
-                recent.remove(eventKey);
+                synchronized (recent) {
+                    recent.remove(eventKey);
+                }
             }
         }
-        if (!spam.computeIfAbsent(objectKey, k -> new Bucket()).take()) {
+        boolean allowed;
+        synchronized (spam) {
+            allowed = spam.computeIfAbsent(objectKey, k -> new Bucket()).take();
+        }
+        if (!allowed) {
             log.debug("Event {} on {} suppressed by the spam filter", event.reason().reason(), objectKey);
             return;
         }
@@ -185,7 +202,9 @@ public final class EventRecorder implements AutoCloseable {
                 .withCount(1)
                 .build();
         client.v1().events().inNamespace(namespace).resource(created).create();
-        recent.put(eventKey, new Aggregate(namespace, created.getMetadata().getName(), 1));
+        synchronized (recent) {
+            recent.put(eventKey, new Aggregate(namespace, created.getMetadata().getName(), 1));
+        }
     }
 
     /** Keeps messages within the 1 KiB that events.k8s.io allows, so they read the same through both APIs. */
@@ -206,12 +225,15 @@ public final class EventRecorder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        try {
-            writer.join(java.time.Duration.ofSeconds(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+        for (Thread writer : writers) {
+            try {
+                writer.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            writer.interrupt();
         }
-        writer.interrupt();
     }
 
     @Override

@@ -178,7 +178,10 @@ public final class HttpServer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (handlers.isShutdown()) {
+            return;
+        }
         channel.close().syncUninterruptibly();
         closeGroups();
     }

@@ -130,7 +130,7 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
             throw new IllegalStateException(script.failCreate());
         }
         String key = key(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
-        MockPod mock = new MockPod(pod, script, ipFor(pod.getMetadata().getUid()));
+        MockPod mock = new MockPod(essentials(pod), script, ipFor(pod.getMetadata().getUid()));
         pods.put(key, mock);
         if (script.startFailure() != null) {
             publish(mock, waitingStatus(mock, script.startFailure()));
@@ -178,7 +178,7 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         if (mock == null) {
             throw new NotFoundException("pod " + pod.getMetadata().getName() + " is not running on this node");
         }
-        MockPod updated = new MockPod(pod, mock.script, mock.ip);
+        MockPod updated = new MockPod(essentials(pod), mock.script, mock.ip);
         updated.status = mock.status;
         pods.put(key(mock), updated);
     }
@@ -267,6 +267,19 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         pods.put(key(mock), mock);
     }
 
+    /** The provider sets an annotation on the pod, as back ends that mirror remote metadata do. */
+    public void annotate(String namespace, String name, String key, String value) {
+        MockPod mock = require(namespace, name);
+        Pod reported = new PodBuilder(minimal(mock)).editMetadata().addToAnnotations(key, value).endMetadata()
+                .withStatus(mock.status).build();
+        notify.accept(reported);
+    }
+
+    /** The back end loses the pod without being asked (for polled providers: it then reports NotFound). */
+    public void vanish(String namespace, String name) {
+        pods.remove(key(namespace, name));
+    }
+
     /** Reports the pod as deleted by the back end itself (e.g. evicted remotely), keeping its current status. */
     public void deleteFromBackEnd(String namespace, String name, long gracePeriodSeconds) {
         MockPod mock = pods.get(key(namespace, name));
@@ -277,6 +290,21 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
                 .withDeletionTimestamp(Instant.now().plusSeconds(gracePeriodSeconds).truncatedTo(ChronoUnit.SECONDS).toString())
                 .withDeletionGracePeriodSeconds(gracePeriodSeconds).endMetadata().withStatus(mock.status).build();
         notify.accept(deleted);
+    }
+
+    /**
+     * What the mock keeps of a pod: identity, labels and annotations, and the spec fields the node compares and the
+     * mock uses. Everything else (volumes, scheduling hints, ...) is dropped, so a large fleet costs little heap.
+     */
+    private static Pod essentials(Pod pod) {
+        var spec = pod.getSpec();
+        return new PodBuilder().withNewMetadata().withNamespace(pod.getMetadata().getNamespace())
+                .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid())
+                .withLabels(pod.getMetadata().getLabels()).withAnnotations(pod.getMetadata().getAnnotations()).endMetadata()
+                .withNewSpec().withContainers(spec.getContainers()).withInitContainers(spec.getInitContainers())
+                .withEphemeralContainers(spec.getEphemeralContainers()).withTolerations(spec.getTolerations())
+                .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds()).withRestartPolicy(spec.getRestartPolicy())
+                .withNodeName(spec.getNodeName()).endSpec().build();
     }
 
     // ----- statuses ---------------------------------------------------------------------------------------------------

@@ -458,7 +458,7 @@ final class ContainerRuntime {
         }
         long deadline = System.nanoTime() + grace.toNanos();
         runHook(spec.getLifecycle() == null ? null : spec.getLifecycle().getPreStop(), "PreStop");
-        killGroup(current, "TERM");
+        mainProcess(current).destroy();
         try {
             long left = Math.max(0, deadline - System.nanoTime());
             if (!current.waitFor(left, TimeUnit.NANOSECONDS)) {
@@ -469,6 +469,28 @@ final class ContainerRuntime {
             killGroup(current, "KILL");
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The container's main process, which gets SIGTERM as from a container runtime: in a sandbox the first process
+     * inside bubblewrap (signalling bwrap itself would make it kill the container at once), else the process itself.
+     */
+    private ProcessHandle mainProcess(Process target) {
+        if (!pod.settings().bubblewrap()) {
+            return target.toHandle();
+        }
+        ProcessHandle current = target.toHandle();
+        for (int depth = 0; depth < 3; depth++) {
+            var child = current.children().findFirst();
+            if (child.isEmpty()) {
+                return current;
+            }
+            current = child.get();
+            if (!current.info().command().orElse("").endsWith("bwrap")) {
+                return current;
+            }
+        }
+        return current;
     }
 
     /** Signals the whole process group (the container runs in its own session), or the process tree without setsid. */

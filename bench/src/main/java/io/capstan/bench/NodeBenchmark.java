@@ -1,0 +1,292 @@
+package io.capstan.bench;
+
+import io.capstan.cluster.ControlPlane;
+import io.capstan.cluster.KubernetesBinaries;
+import io.capstan.cluster.Progress;
+import io.capstan.node.ServingCertificate;
+import io.capstan.node.VirtualNode;
+import io.capstan.node.pod.PodController;
+import io.capstan.node.provider.mock.MockProvider;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A virtual node with the mock provider under load, against a fresh embedded control plane whose raw ceiling is
+ * measured in the same run (after a warm-up):
+ * <ul>
+ *   <li>burst: N pods already bound to the node when it starts; time until all are Running. The node's writes per
+ *       second (status updates, Events, lease) and its status writes alone are compared with the API server's raw
+ *       status-update ceiling. Run once as Virtual Kubelet does (a ProviderCreateSuccess Event per pod) and once
+ *       without Normal Events;</li>
+ *   <li>latency: 1,000 pods created at half the node's burst rate (a load it sustains); create-to-Running p50/p99;</li>
+ *   <li>heap the node holds per tracked pod (its cache, its records and the provider's state), after GC.</li>
+ * </ul>
+ */
+public final class NodeBenchmark {
+
+    private NodeBenchmark() {
+    }
+
+    /**
+     * @param writesPerSecond every write the node made during the burst, per second
+     * @param ceiling the API server's raw status-update throughput in this run (64 writers)
+     * @param quietPodsPerSecond burst throughput without Normal Events
+     */
+    public record Result(int pods, double burstSeconds, double podsPerSecond, double writesPerSecond, double ceiling,
+            double quietPodsPerSecond, double pacedRate, double p50Millis, double p99Millis, double heapBytesPerPod) {
+
+        public String row() {
+            return String.format(Locale.ROOT,
+                    "| %,d | %.1f | %.0f | %.0f | %.0f | %.0f %% | %.0f %% | %.0f | %.0f %% | %.0f/s | %.0f | %.0f | %.1f |",
+                    pods, burstSeconds, podsPerSecond, writesPerSecond, ceiling, 100 * podsPerSecond / ceiling,
+                    100 * writesPerSecond / ceiling, quietPodsPerSecond, 100 * quietPodsPerSecond / ceiling, pacedRate,
+                    p50Millis, p99Millis, heapBytesPerPod / 1024);
+        }
+    }
+
+    public static String header() {
+        return "| pods | burst s | pods/s | node writes/s | API ceiling status/s | status ratio | write ratio "
+                + "| pods/s, no Normal Events | status ratio, no Normal Events | paced create rate | p50 create→Running ms "
+                + "| p99 ms | heap KB/pod |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    }
+
+    /** Counts the write requests (anything but GET) a client sends. */
+    static final class WriteCounter implements Interceptor {
+        final AtomicLong writes = new AtomicLong();
+
+        @Override
+        public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+            if (!"GET".equals(request.method())) {
+                writes.incrementAndGet();
+            }
+        }
+    }
+
+    public static List<Result> runOnFreshCluster(List<Integer> sizes, Progress progress) throws Exception {
+        Path state = Files.createTempDirectory("capstan-bench-node-");
+        try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
+                .withProgress(progress));
+                KubernetesClient client = ApiServerBenchmark.client(plane)) {
+            double ceiling = statusCeiling(client, progress);
+            List<Result> results = new ArrayList<>();
+            for (int size : sizes) {
+                results.add(run(plane, client, size, ceiling, progress));
+                progress.step(results.getLast().row());
+            }
+            return results;
+        } finally {
+            ApiServerBenchmark.deleteTree(state);
+        }
+    }
+
+    /** The API server's raw status-update throughput with 64 writers, after a warm-up round. */
+    static double statusCeiling(KubernetesClient client, Progress progress) throws Exception {
+        progress.step("Warming up, then measuring the API server's status-update ceiling (2,000 pods, 64 writers)");
+        String namespace = namespace(client, "capstan-bench-ceiling");
+        ApiServerBenchmark.measureCreates(client, namespace, "w", 64, 1000);
+        ApiServerBenchmark.measureStatusUpdates(client, namespace, "w", 64, 1000);
+        ApiServerBenchmark.measureDeletes(client, namespace, "w", 64, 1000);
+        ApiServerBenchmark.measureCreates(client, namespace, "c", 64, 2000);
+        double ceiling = ApiServerBenchmark.measureStatusUpdates(client, namespace, "c", 64, 2000).perSecond();
+        ApiServerBenchmark.measureDeletes(client, namespace, "c", 64, 2000);
+        progress.step(String.format(Locale.ROOT, "API server ceiling: %.0f status updates/s", ceiling));
+        return ceiling;
+    }
+
+    static String namespace(KubernetesClient client, String name) throws InterruptedException {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+                .serverSideApply();
+        ApiServerBenchmark.awaitDefaultServiceAccount(client, name);
+        return name;
+    }
+
+    private static Pod pod(String namespace, String name, String node) {
+        return new PodBuilder().withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
+                .withNewSpec().withNodeName(node).withAutomountServiceAccountToken(false).withEnableServiceLinks(false)
+                .addNewContainer().withName("main").withImage("capstan/benchmark").withCommand("sleep", "infinity")
+                .endContainer().endSpec().build();
+    }
+
+    /** Records when each pod of a namespace is first seen Running. */
+    private static final class RunningWatch implements AutoCloseable {
+        final Map<String, Long> runningAt = new ConcurrentHashMap<>();
+        final SharedIndexInformer<Pod> informer;
+
+        RunningWatch(KubernetesClient client, String namespace) {
+            informer = client.pods().inNamespace(namespace).inform(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(Pod pod) {
+                    seen(pod);
+                }
+
+                @Override
+                public void onUpdate(Pod oldPod, Pod newPod) {
+                    seen(newPod);
+                }
+
+                @Override
+                public void onDelete(Pod pod, boolean unknown) {
+                }
+            });
+        }
+
+        private void seen(Pod pod) {
+            if (pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())) {
+                runningAt.putIfAbsent(pod.getMetadata().getName(), System.nanoTime());
+            }
+        }
+
+        void await(String prefix, int count) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+            while (runningAt.keySet().stream().filter(name -> name.startsWith(prefix)).count() < count) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("pods did not all reach Running within 15 minutes");
+                }
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        }
+
+        @Override
+        public void close() {
+            informer.close();
+        }
+    }
+
+    private record Burst(double seconds, double podsPerSecond, double writesPerSecond, double heapPerPod) {
+    }
+
+    /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
+    private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
+            boolean normalEvents, Progress progress) throws Exception {
+        progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
+                normalEvents ? "" : " (node without Normal Events)"));
+        ApiServerBenchmark.measure("create", 64, size, i -> client.pods().inNamespace(namespace)
+                .resource(pod(namespace, "burst-" + i, node)).create());
+        {
+            long heapBefore = ApiServerBenchmark.usedHeapAfterGc();
+            WriteCounter counter = new WriteCounter();
+            MockProvider provider = new MockProvider(new MockProvider.Capacity(4 * size + 1000, "1000", "4Ti"), "127.0.0.1");
+            var ca = plane.certificateAuthority();
+            long started = System.nanoTime();
+            try (KubernetesClient nodeClient = new KubernetesClientBuilder()
+                    .withConfig(Config.fromKubeconfig(plane.kubeconfigYaml()))
+                    .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", counter)).build();
+                    VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
+                            ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
+                            .withPods(PodController.Settings.defaults(node).withNormalEvents(normalEvents)),
+                            new CompositeMeterRegistry())) {
+                // The node's own cache tells when all are Running, so no second cache skews the heap figure.
+                awaitAllRunning(virtualNode, size);
+                double seconds = (System.nanoTime() - started) / 1e9;
+                double heapPerPod = (double) (ApiServerBenchmark.usedHeapAfterGc() - heapBefore) / size;
+                progress.step(String.format(Locale.ROOT, "  %,d pods Running in %.1f s (%.0f/s), node wrote %.0f/s", size,
+                        seconds, size / seconds, counter.writes.get() / seconds));
+                return new Burst(seconds, size / seconds, counter.writes.get() / seconds, heapPerPod);
+            }
+        }
+    }
+
+    private static void awaitAllRunning(VirtualNode node, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+        while (node.cachedPods().stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+                .count() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("pods did not all reach Running within 15 minutes");
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    private static Result run(ControlPlane plane, KubernetesClient client, int size, double ceiling, Progress progress)
+            throws Exception {
+        String loud = namespace(client, "capstan-bench-node-" + size);
+        Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, progress);
+        deleteNamespace(client, loud, progress);
+        String quiet = namespace(client, "capstan-bench-quiet-" + size);
+        Burst withoutEvents = burst(plane, client, quiet, "bench-quiet-" + size, size, false, progress);
+        deleteNamespace(client, quiet, progress);
+
+        String paced = namespace(client, "capstan-bench-paced-" + size);
+        double rate = Math.max(1, withEvents.podsPerSecond() / 2);
+        int count = Math.min(size, 1000);
+        String node = "bench-paced-" + size;
+        MockProvider provider = new MockProvider(new MockProvider.Capacity(2 * count + 1000, "1000", "4Ti"), "127.0.0.1");
+        var ca = plane.certificateAuthority();
+        progress.step(String.format(Locale.ROOT, "Creating %,d pods at %.0f/s while %s runs", count, rate, node));
+        try (RunningWatch watch = new RunningWatch(client, paced);
+                KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+                VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
+                        ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null),
+                        new CompositeMeterRegistry())) {
+            Map<String, Long> createdAt = new ConcurrentHashMap<>();
+            long start = System.nanoTime();
+            long intervalNanos = (long) (1e9 / rate);
+            try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < count; i++) {
+                    long due = start + i * intervalNanos;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    String name = "paced-" + i;
+                    executor.submit(() -> {
+                        createdAt.put(name, System.nanoTime());
+                        return client.pods().inNamespace(paced).resource(pod(paced, name, node)).create();
+                    });
+                }
+            }
+            watch.await("paced-", count);
+            List<Double> latencies = new ArrayList<>();
+            createdAt.forEach((name, at) -> latencies.add((watch.runningAt.get(name) - at) / 1e6));
+            Collections.sort(latencies);
+            return new Result(size, withEvents.seconds(), withEvents.podsPerSecond(), withEvents.writesPerSecond(), ceiling,
+                    withoutEvents.podsPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
+                    withEvents.heapPerPod());
+        } finally {
+            deleteNamespace(client, paced, progress);
+        }
+    }
+
+    /** Deletes a namespace and waits until it is gone, so its pods' deletion does not load the next phase. */
+    static void deleteNamespace(KubernetesClient client, String namespace, Progress progress) throws InterruptedException {
+        client.namespaces().withName(namespace).delete();
+        long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+        while (client.namespaces().withName(namespace).get() != null) {
+            if (System.nanoTime() > deadline) {
+                progress.step("namespace " + namespace + " is still being deleted after 15 minutes; continuing");
+                return;
+            }
+            TimeUnit.SECONDS.sleep(1);
+        }
+    }
+
+    static double percentile(List<Double> sorted, double fraction) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(fraction * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+}
