@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 
 /**
  * The Kubernetes control-plane binaries the embedded cluster runs. Looked up in {@code $KUBEBUILDER_ASSETS} (the
- * envtest convention), then in {@code ~/.cache/capstan/k8s/<version>/}; when neither has them they are built
+ * envtest convention), then in {@code ~/.cache/capstan/k8s/<cache entry>/}; when neither has them they are built
  * from Debian's {@code kubernetes} source package ({@code build-kubernetes.sh}), once, under a lock, and moved
  * into the cache atomically.
  */
@@ -29,6 +29,11 @@ public record KubernetesBinaries(Path directory, String version) {
 
     /** The version Debian bookworm's {@code kubernetes} source package builds. */
     public static final String VERSION = "1.20.2";
+    /**
+     * The cache directory of the current build recipe. Bump the suffix whenever build-kubernetes.sh changes what it
+     * produces, so caches built by an older recipe (r1 had the Go 1.18 reflect2 crash) are rebuilt, not reused.
+     */
+    static final String CACHE_ENTRY = VERSION + "-r2";
     public static final String ASSETS_VARIABLE = "KUBEBUILDER_ASSETS";
     static final List<String> REQUIRED = List.of("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler");
 
@@ -82,7 +87,7 @@ public record KubernetesBinaries(Path directory, String version) {
             }
             return new KubernetesBinaries(directory, reportedVersion(directory.resolve("kube-apiserver")));
         }
-        Path cached = cacheRoot.resolve(VERSION);
+        Path cached = cacheRoot.resolve(CACHE_ENTRY);
         if (Files.isDirectory(cached)) {
             return verifiedCache(cached);
         }
@@ -165,10 +170,10 @@ public record KubernetesBinaries(Path directory, String version) {
                     lock = lockFile.lock();
                 }
                 try (FileLock held = lock) {
-                    if (Files.isDirectory(cacheRoot.resolve(VERSION))) {
+                    if (Files.isDirectory(cacheRoot.resolve(CACHE_ENTRY))) {
                         return;
                     }
-                    removeAbandonedBuilds(cacheRoot);
+                    removeStaleEntries(cacheRoot);
                     runBuildScript(cacheRoot, progress);
                 }
             }
@@ -178,10 +183,14 @@ public record KubernetesBinaries(Path directory, String version) {
         }
     }
 
-    /** Work directories of builds that were killed (their script could not clean up). */
-    private static void removeAbandonedBuilds(Path cacheRoot) throws IOException {
+    /**
+     * Work directories of builds that were killed (their script could not clean up) and binaries of older recipes;
+     * each build is about 400 MB.
+     */
+    private static void removeStaleEntries(Path cacheRoot) throws IOException {
         try (Stream<Path> entries = Files.list(cacheRoot)) {
-            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith(".build-")).toList()) {
+            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith(".build-")
+                    || p.getFileName().toString().startsWith(VERSION)).toList()) {
                 deleteRecursively(entry);
             }
         }
@@ -192,7 +201,7 @@ public record KubernetesBinaries(Path directory, String version) {
             throw new ControlPlaneException("Kubernetes " + VERSION + " binaries are missing and this system has no "
                     + "apt-get to build them from Debian's source package. Provide etcd, kube-apiserver, "
                     + "kube-controller-manager, kube-scheduler (v" + VERSION + " or another 1.x) and kubectl in a "
-                    + "directory and set " + ASSETS_VARIABLE + " to it, or place them in " + cacheRoot.resolve(VERSION)
+                    + "directory and set " + ASSETS_VARIABLE + " to it, or place them in " + cacheRoot.resolve(CACHE_ENTRY)
                     + ".");
         }
         progress.step("Building the Kubernetes " + VERSION + " control plane from Debian's source package into "
@@ -205,7 +214,7 @@ public record KubernetesBinaries(Path directory, String version) {
                 }
                 Files.copy(resource, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
-            Process process = new ProcessBuilder("bash", script.toString(), VERSION, cacheRoot.toString())
+            Process process = new ProcessBuilder("bash", script.toString(), VERSION, cacheRoot.toString(), CACHE_ENTRY)
                     .redirectErrorStream(true).start();
             Deque<String> tail = new ArrayDeque<>();
             try (BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),

@@ -2,16 +2,18 @@
 # Builds the Kubernetes control-plane binaries Capstan's embedded cluster runs, from Debian's own
 # `kubernetes` source package, and installs them atomically into a cache directory.
 #
-#   build-kubernetes.sh <version> <cache-dir>
+#   build-kubernetes.sh <version> <cache-dir> <entry>
 #
-# Result: <cache-dir>/<version>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+# Result: <cache-dir>/<entry>/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 # The caller (io.capstan.cluster.KubernetesBinaries) holds the build lock; this script only builds into
 # a private work directory and renames it into place at the very end, so an interrupted build never
 # leaves a partial cache behind.
 set -euo pipefail
 
-version=${1:?usage: build-kubernetes.sh <version> <cache-dir>}
-cache=${2:?usage: build-kubernetes.sh <version> <cache-dir>}
+usage="usage: build-kubernetes.sh <version> <cache-dir> <entry>"
+version=${1:?$usage}
+cache=${2:?$usage}
+entry=${3:?$usage}
 phases=6
 start=$SECONDS
 
@@ -22,7 +24,7 @@ fail() { echo "error: $*" >&2; exit 1; }
 command -v apt-get >/dev/null ||
   fail "apt-get not found: Capstan builds Kubernetes from Debian's source package. On this system, put" \
        "etcd, kube-apiserver, kube-controller-manager, kube-scheduler (v$version) and kubectl in a directory" \
-       "and set KUBEBUILDER_ASSETS to it, or place them in $cache/$version/."
+       "and set KUBEBUILDER_ASSETS to it, or place them in $cache/$entry/."
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || fail "installing build packages needs root; run as root or install sudo"
   sudo=sudo
@@ -57,9 +59,18 @@ apt-get source -qq --download-only kubernetes >/dev/null
 dpkg-source -x ./kubernetes_*.dsc src >/dev/null
 # etcd and kubectl come as Debian binary packages; unpack them instead of installing, so nothing on
 # the host (such as another kubectl) is replaced.
-apt-get download -qq etcd-server kubernetes-client
+apt-get download -qq etcd-server kubernetes-client golang-github-modern-go-reflect2-dev
 dpkg-deb -x etcd-server_*.deb pkgs
 dpkg-deb -x kubernetes-client_*.deb pkgs
+dpkg-deb -x golang-github-modern-go-reflect2-dev_*.deb pkgs
+# Kubernetes 1.20 vendors reflect2 1.0.1, whose map iterator does not fit Go >= 1.18's runtime: built with
+# Debian's Go 1.19, kube-apiserver segfaults while encoding the first custom resource. reflect2 1.0.2 (Debian's
+# package) supports Go 1.18+ with the same API, so it replaces the vendored copy.
+reflect2=src/vendor/github.com/modern-go/reflect2
+[ -d "$reflect2" ] || fail "the kubernetes source package no longer vendors reflect2; update build-kubernetes.sh"
+rm -rf "$reflect2"
+cp -r pkgs/usr/share/gocode/src/github.com/modern-go/reflect2 "$reflect2"
+rm -f "$reflect2"/go.mod "$reflect2"/go.sum "$reflect2"/*_test.go
 
 phase 4 "compiling kube-apiserver, kube-controller-manager, kube-scheduler (about 12 minutes on 2 cores)"
 mkdir -p src/.go/src/k8s.io
@@ -89,7 +100,7 @@ install -m 0755 pkgs/usr/bin/kubectl "$out/kubectl"
 "$out/kube-apiserver" --version
 "$out/etcd" --version | head -n 1
 
-phase 6 "installing into $cache/$version"
-rm -rf "$cache/$version"
-mv "$out" "$cache/$version"
-echo "==> done: Kubernetes $version control plane in $cache/$version (total $(elapsed))"
+phase 6 "installing into $cache/$entry"
+rm -rf "${cache:?}/$entry"
+mv "$out" "$cache/$entry"
+echo "==> done: Kubernetes $version control plane in $cache/$entry (total $(elapsed))"

@@ -70,7 +70,7 @@ class ControlPlaneFailureIT {
 
     @Test
     void aDamagedCacheIsReportedWithTheWayToRebuildIt() throws IOException {
-        Path cached = Files.createDirectories(state.resolve("cache").resolve(KubernetesBinaries.VERSION));
+        Path cached = Files.createDirectories(state.resolve("cache").resolve(KubernetesBinaries.CACHE_ENTRY));
         for (String binary : KubernetesBinaries.REQUIRED) {
             Files.writeString(cached.resolve(binary), "\u007fELF truncated");
             cached.resolve(binary).toFile().setExecutable(true);
