@@ -72,7 +72,7 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
     /** The provider's state of one pod; its status is replaced, never modified, so notified pods stay immutable. */
     private final class MockPod {
         final Pod pod;
-        final MockScript script;
+        volatile MockScript script;
         final String ip;
         final Instant started = Instant.now();
         volatile PodStatus status;
@@ -151,7 +151,8 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
 
     /** The containers exit as scripted; under restartPolicy Always/OnFailure they start again. */
     private void containersExit(MockPod mock, int restarts) {
-        if (mock.deleting || pods.get(key(mock)) != mock) {
+        boolean ended = "Succeeded".equals(mock.status.getPhase()) || "Failed".equals(mock.status.getPhase());
+        if (mock.deleting || ended || pods.get(key(mock)) != mock) {
             return;
         }
         String policy = mock.pod.getSpec().getRestartPolicy() == null ? "Always" : mock.pod.getSpec().getRestartPolicy();
@@ -201,13 +202,18 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         if (mock.script.terminationHangs()) {
             return;
         }
-        schedule(mock.script.terminationSeconds(), () -> {
-            pods.remove(key, mock);
-            boolean terminal = "Succeeded".equals(mock.status.getPhase()) || "Failed".equals(mock.status.getPhase());
-            if (!terminal) {
-                publish(mock, terminatedStatus(mock, restartCount(mock), "Succeeded", false, 0, "Completed"));
-            }
-        });
+        schedule(mock.script.terminationSeconds(), () -> finishTermination(key, mock));
+    }
+
+    /** The containers have stopped: the pod leaves the back end and, if it was still running, reports its end. */
+    private void finishTermination(String key, MockPod mock) {
+        if (!pods.remove(key, mock)) {
+            return;
+        }
+        boolean terminal = "Succeeded".equals(mock.status.getPhase()) || "Failed".equals(mock.status.getPhase());
+        if (!terminal) {
+            publish(mock, terminatedStatus(mock, restartCount(mock), "Succeeded", false, 0, "Completed"));
+        }
     }
 
     @Override
@@ -273,6 +279,25 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         Pod reported = new PodBuilder(minimal(mock)).editMetadata().addToAnnotations(key, value).endMetadata()
                 .withStatus(mock.status).build();
         notify.accept(reported);
+    }
+
+    /**
+     * Scripting a running pod: its containers exit now with this code, and the pod ends (or its containers restart) as
+     * its restartPolicy says, exactly as if {@code run-seconds} had elapsed.
+     */
+    public void exitNow(String namespace, String name, int exitCode) {
+        MockPod mock = require(namespace, name);
+        mock.script = mock.script.withExitCode(exitCode);
+        containersExit(mock, restartCount(mock));
+    }
+
+    /** Scripting a deletion whose termination hangs ({@code termination-seconds: never}): it finishes now. */
+    public void finishDeletion(String namespace, String name) {
+        MockPod mock = require(namespace, name);
+        if (!mock.deleting) {
+            throw new IllegalStateException("pod " + namespace + "/" + name + " is not being deleted");
+        }
+        finishTermination(key(namespace, name), mock);
     }
 
     /** The back end loses the pod without being asked (for polled providers: it then reports NotFound). */

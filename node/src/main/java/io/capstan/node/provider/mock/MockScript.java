@@ -52,6 +52,12 @@ record MockScript(Double runSeconds, int exitCode, Map<String, Integer> exitCode
                         ? parseInt("restart-backoff-millis", annotations.get(PREFIX + "restart-backoff-millis")) : 100);
     }
 
+    /** This script with every container exiting with {@code code}. */
+    MockScript withExitCode(int code) {
+        return new MockScript(runSeconds, code, Map.of(), readyAfterSeconds, startFailure, failCreate, deleteFails,
+                terminationSeconds, podReason, podMessage, containerReason, containerMessage, restartBackoffMillis);
+    }
+
     int exitCodeOf(String container) {
         return exitCodes.getOrDefault(container, exitCode);
     }
