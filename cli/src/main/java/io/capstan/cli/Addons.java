@@ -2,18 +2,29 @@ package io.capstan.cli;
 
 import io.capstan.cluster.ControlPlane;
 import io.capstan.cluster.LocalCluster;
+import io.capstan.framework.api.FrameworkCrd;
+import io.capstan.framework.controller.FrameworkConfig;
+import io.capstan.framework.controller.FrameworkController;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.provider.process.ProcessProvider;
+import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.metrics.Metrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What {@code capstan up} runs next to the control plane: the node "local", whose pods are host processes. */
+/**
+ * What {@code capstan up} runs next to the control plane: the operator (Capstan's controllers) and the node "local",
+ * whose pods are host processes.
+ */
 final class Addons {
 
     static final String LOCAL_NODE = "local";
@@ -24,12 +35,44 @@ final class Addons {
     static List<LocalCluster.Addon> start(ControlPlane plane) {
         List<LocalCluster.Addon> started = new ArrayList<>();
         try {
+            started.add(operator(plane));
             started.add(localNode(plane));
             return started;
         } catch (Exception e) {
             started.forEach(LocalCluster.Addon::close);
             throw new IllegalStateException("cannot start the embedded cluster's node: " + e.getMessage(), e);
         }
+    }
+
+    /** Capstan's controllers, in this process: no leader election (one supervisor), metrics on a free port. */
+    static LocalCluster.Addon operator(ControlPlane plane) throws Exception {
+        KubernetesClient client = KubeClients.create(Config.fromKubeconfig(plane.kubeconfigYaml()), 0, 0);
+        FrameworkConfig config = FrameworkConfig.defaults();
+        FrameworkCrd.ensure(client, Duration.ofSeconds(1), Duration.ofSeconds(60));
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        Manager manager = new Manager(client, new Manager.Settings(null, loopback, loopback, null, Duration.ofMinutes(2)));
+        manager.closeOnStop(client);
+        manager.add(new FrameworkController(client, manager.informers(), config,
+                manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
+        manager.start();
+        String detail = "Framework controller, metrics and health on http://127.0.0.1:"
+                + manager.serverAddresses().getFirst().getPort();
+        return new LocalCluster.Addon() {
+            @Override
+            public String name() {
+                return "operator";
+            }
+
+            @Override
+            public String detail() {
+                return detail;
+            }
+
+            @Override
+            public void close() {
+                manager.close();
+            }
+        };
     }
 
     /** The node every workload of the embedded cluster runs on, without the virtual-node taint. */

@@ -1,5 +1,8 @@
 package io.capstan.cli;
 
+import io.capstan.framework.api.FrameworkCrd;
+import io.capstan.framework.controller.FrameworkConfig;
+import io.capstan.framework.controller.FrameworkController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.leader.LeaderElection;
@@ -7,6 +10,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -56,6 +60,14 @@ final class OperatorCommand implements Callable<Integer> {
             description = "Client-side burst when --kube-api-qps is set (default: same as the QPS).")
     int burst;
 
+    @Option(names = "--framework-config", paramLabel = "FILE",
+            description = "FrameworkController configuration file (frameworkcontroller.yaml); default: the built-in one.")
+    Path frameworkConfig;
+
+    @Option(names = "--install-crds", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Create or update the Framework CRD at start, as FrameworkController does (default true).")
+    boolean installCrds;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
             description = "error, warn, info (default), debug or trace.")
     String logLevel;
@@ -66,12 +78,28 @@ final class OperatorCommand implements Callable<Integer> {
         if (qps < 0 || burst < 0) {
             throw new IllegalArgumentException("--kube-api-qps and --kube-api-burst must not be negative");
         }
-        Config config = KubeClients.loadConfig(kubeconfig);
+        FrameworkConfig frameworks = frameworkConfig != null ? FrameworkConfig.load(frameworkConfig) : FrameworkConfig.defaults();
+        Path configured = kubeconfig != null ? kubeconfig
+                : frameworks.kubeConfigFilePath != null && !frameworks.kubeConfigFilePath.isBlank()
+                ? Path.of(frameworks.kubeConfigFilePath) : null;
+        Config config = KubeClients.loadConfig(configured);
+        if (frameworks.kubeApiServerAddress != null && !frameworks.kubeApiServerAddress.isBlank()) {
+            config.setMasterUrl(frameworks.kubeApiServerAddress);
+        }
         KubeClients.verifyReachable(config, Duration.ofSeconds(10));
-        KubernetesClient client = KubeClients.create(config, qps, burst > 0 ? burst : (int) Math.ceil(qps));
+        double effectiveQps = qps > 0 ? qps : frameworks.kubeClientQps == null ? 0 : frameworks.kubeClientQps;
+        int effectiveBurst = burst > 0 ? burst : frameworks.kubeClientBurst != null ? frameworks.kubeClientBurst
+                : (int) Math.ceil(effectiveQps);
+        KubernetesClient client = KubeClients.create(config, effectiveQps, effectiveBurst);
+        if (installCrds) {
+            FrameworkCrd.ensure(client, Duration.ofSeconds(frameworks.crdEstablishedCheckIntervalSec),
+                    Duration.ofSeconds(frameworks.crdEstablishedCheckTimeoutSec));
+        }
         Manager manager = new Manager(client, new Manager.Settings(namespace, address(metricsAddress),
                 address(healthAddress), leaderElection(), Duration.ofMinutes(2)));
         manager.closeOnStop(client);
+        manager.add(new FrameworkController(client, manager.informers(), frameworks,
+                manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
         Runtime.getRuntime().addShutdownHook(new Thread(manager::close, "capstan-operator-stop"));
         log.info("Capstan operator starting against {} (namespace scope: {})", config.getMasterUrl(),
                 namespace == null ? "all" : namespace);

@@ -1,0 +1,397 @@
+package io.capstan.framework.controller;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.capstan.framework.api.Framework;
+import io.capstan.framework.api.FrameworkState;
+import io.capstan.framework.api.FrameworkStatus;
+import io.capstan.framework.api.Names;
+import io.capstan.framework.api.TaskRoleStatus;
+import io.capstan.framework.api.TaskState;
+import io.capstan.framework.api.TaskStatus;
+import io.capstan.framework.model.PodFailureClassifier;
+import io.capstan.framework.model.StatusCompression;
+import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.LeaderWork;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.events.EventReason;
+import io.capstan.runtime.events.EventRecorder;
+import io.capstan.runtime.informer.Informers;
+import io.capstan.runtime.informer.Selectors;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Framework controller: FrameworkController's engine on Capstan's runtime. Three shared informers (Frameworks,
+ * and the ConfigMaps and pods labelled {@code FC_FRAMEWORK_NAME}), one work queue keyed {@code namespace/name}, and
+ * an in-memory "expected status" per Framework so a stale cache never makes status go backwards. Status is written
+ * through the status subresource, so the user's spec (with any fields the Java model does not know) is never
+ * rewritten.
+ */
+public final class FrameworkController implements LeaderWork {
+
+    private static final Logger log = LoggerFactory.getLogger(FrameworkController.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KubernetesClient client;
+    private final FrameworkConfig config;
+    private final EventRecorder events;
+    private final Clock clock;
+    private final SharedIndexInformer<Framework> frameworks;
+    private final SharedIndexInformer<ConfigMap> configMaps;
+    private final SharedIndexInformer<Pod> pods;
+    private final Controller<String> controller;
+    private final Map<String, Expected> expected = new ConcurrentHashMap<>();
+    private final PodFailureClassifier classifier;
+    private final Snapshots snapshots;
+    private final RandomGenerator random = RandomGenerator.getDefault();
+    private final MeterRegistry metrics;
+    private final Counter statusWrites;
+
+    /** The status this controller last decided for a Framework instance, and whether it reached the API server. */
+    private record Expected(String uid, FrameworkStatus status, boolean remoteSynced) {
+    }
+
+    public FrameworkController(KubernetesClient client, Informers informers, FrameworkConfig config, EventRecorder events,
+            MeterRegistry metrics, Clock clock) {
+        this.client = client;
+        this.config = config;
+        this.events = events;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.frameworks = informers.informer(Framework.class);
+        this.configMaps = informers.informer(ConfigMap.class, Selectors.labels(Names.FRAMEWORK_NAME));
+        this.pods = informers.informer(Pod.class, Selectors.labels(Names.FRAMEWORK_NAME));
+        this.classifier = new PodFailureClassifier(config.podFailureSpec);
+        this.snapshots = new Snapshots(config.logObjectSnapshot, client.getKubernetesSerialization());
+        this.controller = Controller.<String>builder("framework", this::sync).kind("Framework")
+                .workers(config.workerNumber).metrics(metrics).build();
+        this.statusWrites = Counter.builder("capstan.framework.status.writes").description("Framework status writes")
+                .register(metrics);
+        for (FrameworkState state : FrameworkState.values()) {
+            Gauge.builder("capstan.frameworks", this, c -> c.countInState(state)).tag("state", state.name())
+                    .description("Frameworks in the cache by state").register(metrics);
+        }
+        log.info("Framework controller configuration:\n{}", config.describe());
+        frameworks.addEventHandler(new FrameworkEvents());
+        configMaps.addEventHandler(new DependentEvents<>(false));
+        pods.addEventHandler(new DependentEvents<>(true));
+    }
+
+    private double countInState(FrameworkState state) {
+        return frameworks.getStore().list().stream()
+                .filter(f -> f.getStatus() != null && f.getStatus().state == state).count();
+    }
+
+    @Override
+    public void start() {
+        controller.start();
+    }
+
+    @Override
+    public void stop() {
+        controller.stop();
+    }
+
+    /** Keys waiting or in flight, for diagnostics. */
+    public int queueLength() {
+        return controller.queue().length() + controller.queue().inFlight();
+    }
+
+    private static String key(HasMetadata object) {
+        return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
+    }
+
+    // ----- event routing ---------------------------------------------------------------------------------------------
+
+    private final class FrameworkEvents implements ResourceEventHandler<Framework> {
+        @Override
+        public void onAdd(Framework framework) {
+            controller.queue().add(key(framework));
+        }
+
+        @Override
+        public void onUpdate(Framework oldFramework, Framework newFramework) {
+            String key = key(newFramework);
+            if (!Objects.equals(oldFramework.getMetadata().getUid(), newFramework.getMetadata().getUid())) {
+                expected.remove(key);
+                controller.queue().add(key);
+                return;
+            }
+            // Only spec and metadata changes matter; this controller's own status writes do not loop back.
+            if (!Objects.equals(oldFramework.getMetadata().getGeneration(), newFramework.getMetadata().getGeneration())
+                    || !Objects.equals(oldFramework.getMetadata().getDeletionTimestamp(),
+                            newFramework.getMetadata().getDeletionTimestamp())) {
+                controller.queue().add(key);
+            }
+        }
+
+        @Override
+        public void onDelete(Framework framework, boolean deletedFinalStateUnknown) {
+            snapshots.onFrameworkDeletion(framework);
+            expected.remove(key(framework));
+            controller.queue().add(key(framework));
+        }
+    }
+
+    /** A ConfigMap or pod of a Framework changed: sync the Framework it belongs to. */
+    private final class DependentEvents<T extends HasMetadata> implements ResourceEventHandler<T> {
+        private final boolean pod;
+
+        DependentEvents(boolean pod) {
+            this.pod = pod;
+        }
+
+        @Override
+        public void onAdd(T object) {
+            enqueueOwner(object);
+        }
+
+        @Override
+        public void onUpdate(T oldObject, T newObject) {
+            enqueueOwner(newObject);
+        }
+
+        @Override
+        public void onDelete(T object, boolean deletedFinalStateUnknown) {
+            if (pod && belongsToCachedFramework((Pod) object)) {
+                snapshots.onPodDeletion(object);
+            }
+            enqueueOwner(object);
+        }
+
+        private void enqueueOwner(T object) {
+            String framework = object.getMetadata().getLabels() == null ? null
+                    : object.getMetadata().getLabels().get(Names.FRAMEWORK_NAME);
+            if (framework != null) {
+                controller.queue().add(object.getMetadata().getNamespace() + "/" + framework);
+            }
+        }
+    }
+
+    /** The pod's controller is a cached ConfigMap whose controller is a cached Framework (UIDs matching). */
+    private boolean belongsToCachedFramework(Pod pod) {
+        String namespace = pod.getMetadata().getNamespace();
+        return controllerOf(pod).flatMap(owner -> Optional.ofNullable(configMaps.getIndexer().getByKey(namespace + "/"
+                + owner.getName())).filter(cm -> owner.getUid().equals(cm.getMetadata().getUid())))
+                .flatMap(cm -> controllerOf(cm).flatMap(owner -> Optional.ofNullable(frameworks.getIndexer()
+                        .getByKey(namespace + "/" + owner.getName())).filter(f -> owner.getUid().equals(f.getMetadata().getUid()))))
+                .isPresent();
+    }
+
+    private static Optional<io.fabric8.kubernetes.api.model.OwnerReference> controllerOf(HasMetadata object) {
+        return object.getMetadata().getOwnerReferences() == null ? Optional.empty()
+                : object.getMetadata().getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController()))
+                        .findFirst();
+    }
+
+    // ----- sync ----------------------------------------------------------------------------------------------------
+
+    private Result sync(String key) throws IOException {
+        Framework framework = frameworks.getIndexer().getByKey(key);
+        if (framework == null) {
+            expected.remove(key);
+            return Result.done();
+        }
+        String uid = framework.getMetadata().getUid();
+        Expected known = expected.get(key);
+        FrameworkStatus persisted;
+        if (known != null && known.uid().equals(uid)) {
+            if (!known.remoteSynced()) {
+                writeStatus(framework, known.status());
+                expected.put(key, new Expected(uid, known.status(), true));
+            }
+            persisted = copy(known.status());
+        } else {
+            persisted = framework.getStatus() == null ? null : copy(framework.getStatus());
+        }
+        if (persisted != null) {
+            StatusCompression.decompress(persisted.attemptStatus);
+        }
+
+        FrameworkStatus working;
+        Result timer;
+        if (persisted == null) {
+            working = FrameworkSync.initialStatus(framework, clock);
+            events.record(framework, FrameworkReason.FrameworkAttemptCreationPending, "Framework accepted: attempt 0 of "
+                    + framework.getSpec().totalTaskNumber() + " tasks");
+            timer = Result.done();
+        } else {
+            working = copy(persisted);
+            Framework view = viewWith(framework, working);
+            FrameworkSync round = new FrameworkSync(view, working, config, new LiveCluster(), clock, new EventObserver(view),
+                    classifier, random);
+            try {
+                timer = round.run().timer();
+            } finally {
+                round.flushTaskEvents();
+            }
+        }
+        if (!sameJson(persisted, working)) {
+            FrameworkStatus toWrite = copy(working);
+            if (config.largeFrameworkCompression) {
+                StatusCompression.compress(toWrite.attemptStatus);
+            }
+            expected.put(key, new Expected(uid, toWrite, false));
+            writeStatus(framework, toWrite);
+            expected.put(key, new Expected(uid, toWrite, true));
+            // The persisted intent is acted on in the next round.
+            controller.queue().add(key);
+        }
+        return timer;
+    }
+
+    /** The Framework as the round sees it: the cached object with the working status. */
+    private static Framework viewWith(Framework cached, FrameworkStatus status) {
+        Framework view = new Framework();
+        view.setMetadata(cached.getMetadata());
+        view.setSpec(cached.getSpec());
+        view.setStatus(status);
+        return view;
+    }
+
+    /** Writes status through the status subresource; on a conflict, onto the latest version of the same instance. */
+    private void writeStatus(Framework cached, FrameworkStatus status) {
+        Framework target = viewWith(cached, status);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace()).resource(target)
+                        .updateStatus();
+                statusWrites.increment();
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 5) {
+                    throw e;
+                }
+                Framework latest = client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace())
+                        .withName(cached.getMetadata().getName()).get();
+                if (latest == null || !latest.getMetadata().getUid().equals(cached.getMetadata().getUid())) {
+                    throw e;
+                }
+                target = viewWith(latest, status);
+            }
+        }
+    }
+
+    private static FrameworkStatus copy(FrameworkStatus status) {
+        return status == null ? null : JSON.convertValue(status, FrameworkStatus.class);
+    }
+
+    private static boolean sameJson(Object a, Object b) {
+        return Objects.equals(JSON.valueToTree(a), JSON.valueToTree(b));
+    }
+
+    // ----- effects --------------------------------------------------------------------------------------------------
+
+    private final class EventObserver implements FrameworkSync.Observer {
+        private final Framework framework;
+
+        EventObserver(Framework framework) {
+            this.framework = framework;
+        }
+
+        @Override
+        public void event(EventReason reason, String message) {
+            events.record(framework, reason, message);
+        }
+
+        @Override
+        public void frameworkRetry(Framework before) {
+            snapshots.onFrameworkRetry(before);
+        }
+
+        @Override
+        public void taskRetry(TaskRoleStatus role, TaskStatus before) {
+            snapshots.onTaskRetry(framework, role, before);
+        }
+
+        @Override
+        public void taskDeleted(TaskRoleStatus role, TaskStatus task) {
+            snapshots.onTaskDeletion(framework, role, task);
+        }
+
+        @Override
+        public void retried(String level, Integer code) {
+            Counter.builder("capstan.framework.retries").tag("level", level).tag("code", String.valueOf(code))
+                    .description("Framework and task retries by completion code").register(metrics).increment();
+        }
+
+        @Override
+        public void taskTransition(TaskState state) {
+            Counter.builder("capstan.framework.task.transitions").tag("state", state.name())
+                    .description("Task state transitions").register(metrics).increment();
+        }
+    }
+
+    /** Reads caches and the API server, writes through the API server; deletes carry UID preconditions. */
+    private final class LiveCluster implements ClusterAccess {
+
+        @Override
+        public Optional<ConfigMap> cachedConfigMap(String namespace, String name) {
+            return Optional.ofNullable(configMaps.getIndexer().getByKey(namespace + "/" + name));
+        }
+
+        @Override
+        public Optional<Pod> cachedPod(String namespace, String name) {
+            return Optional.ofNullable(pods.getIndexer().getByKey(namespace + "/" + name));
+        }
+
+        @Override
+        public Optional<ConfigMap> liveConfigMap(String namespace, String name) {
+            return Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(name).get());
+        }
+
+        @Override
+        public Optional<Pod> livePod(String namespace, String name) {
+            return Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get());
+        }
+
+        @Override
+        public Optional<Framework> liveFramework(String namespace, String name) {
+            return Optional.ofNullable(client.resources(Framework.class).inNamespace(namespace).withName(name).get());
+        }
+
+        @Override
+        public ConfigMap createConfigMap(ConfigMap configMap) {
+            return client.configMaps().inNamespace(configMap.getMetadata().getNamespace()).resource(configMap).create();
+        }
+
+        @Override
+        public Pod createPod(Pod pod) {
+            return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create();
+        }
+
+        @Override
+        public Deletions.Outcome deleteConfigMap(String namespace, String name, String uid) {
+            return Deletions.deleteWithUid(client, ConfigMap.class, namespace, name, uid, null, null);
+        }
+
+        @Override
+        public Deletions.Outcome deletePod(String namespace, String name, String uid, Long gracePeriodSeconds) {
+            return Deletions.deleteWithUid(client, Pod.class, namespace, name, uid, gracePeriodSeconds, null);
+        }
+
+        @Override
+        public Deletions.Outcome deleteFramework(String namespace, String name, String uid) {
+            return Deletions.deleteWithUid(client, Framework.class, namespace, name, uid, null, DeletionPropagation.FOREGROUND);
+        }
+    }
+}
