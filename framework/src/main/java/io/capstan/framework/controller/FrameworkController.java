@@ -229,6 +229,7 @@ public final class FrameworkController implements LeaderWork {
 
         FrameworkStatus working;
         Result timer;
+        RuntimeException failure = null;
         if (persisted == null) {
             working = FrameworkSync.initialStatus(framework, clock);
             events.record(framework, FrameworkReason.FrameworkAttemptCreationPending, "Framework accepted: attempt 0 of "
@@ -241,6 +242,10 @@ public final class FrameworkController implements LeaderWork {
                     classifier, random);
             try {
                 timer = round.run().timer();
+            } catch (RuntimeException e) {
+                // What the round did before failing (e.g. pods it created) is persisted all the same.
+                failure = e;
+                timer = Result.done();
             } finally {
                 round.flushTaskEvents();
             }
@@ -255,6 +260,9 @@ public final class FrameworkController implements LeaderWork {
             expected.put(key, new Expected(uid, toWrite, true));
             // The persisted intent is acted on in the next round.
             controller.queue().add(key);
+        }
+        if (failure != null) {
+            throw failure;
         }
         return timer;
     }

@@ -602,12 +602,28 @@ final class FrameworkSync {
 
     // ----- task state machine -----------------------------------------------------------------------------------------
 
+    /**
+     * Syncs every task even when some fail (a name conflict on one pod must not hold up the others); the first failure
+     * is rethrown at the end, with the rest suppressed, so the Framework is retried with backoff.
+     */
     private void syncTasks(ConfigMap configMap) {
+        RuntimeException failure = null;
         for (TaskRoleStatus role : new ArrayList<>(status.attemptStatus.taskRoleStatuses)) {
             TaskRoleSpec roleSpec = spec.role(role.name);
             for (int i = 0; i < role.taskStatuses.size(); i++) {
-                syncTask(configMap, role, roleSpec, role.taskStatuses.get(i));
+                try {
+                    syncTask(configMap, role, roleSpec, role.taskStatuses.get(i));
+                } catch (RuntimeException e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
             }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
