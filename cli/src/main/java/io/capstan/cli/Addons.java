@@ -2,6 +2,7 @@ package io.capstan.cli;
 
 import io.capstan.cluster.ControlPlane;
 import io.capstan.cluster.LocalCluster;
+import io.capstan.framework.admission.FrameworkWebhook;
 import io.capstan.framework.api.FrameworkCrd;
 import io.capstan.framework.controller.FrameworkConfig;
 import io.capstan.framework.controller.FrameworkController;
@@ -11,6 +12,8 @@ import io.capstan.node.provider.process.ProcessProvider;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.metrics.Metrics;
+import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
@@ -20,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What {@code capstan up} runs next to the control plane: the operator (Capstan's controllers) and the node "local",
@@ -55,8 +59,11 @@ final class Addons {
         manager.add(new FrameworkController(client, manager.informers(), config,
                 manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
         manager.start();
+        ValidatingWebhooks webhooks = ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks",
+                loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0), Map.of(), "Ignore", true),
+                WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
         String detail = "Framework controller, metrics and health on http://127.0.0.1:"
-                + manager.serverAddresses().getFirst().getPort();
+                + manager.serverAddresses().getFirst().getPort() + ", admission webhook on https://127.0.0.1:" + webhooks.port();
         return new LocalCluster.Addon() {
             @Override
             public String name() {
@@ -70,6 +77,7 @@ final class Addons {
 
             @Override
             public void close() {
+                webhooks.close();
                 manager.close();
             }
         };

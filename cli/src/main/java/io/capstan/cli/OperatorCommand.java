@@ -1,17 +1,22 @@
 package io.capstan.cli;
 
+import io.capstan.framework.admission.FrameworkWebhook;
 import io.capstan.framework.api.FrameworkCrd;
 import io.capstan.framework.controller.FrameworkConfig;
 import io.capstan.framework.controller.FrameworkController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.leader.LeaderElection;
+import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -68,6 +73,25 @@ final class OperatorCommand implements Callable<Integer> {
             description = "Create or update the Framework CRD at start, as FrameworkController does (default true).")
     boolean installCrds;
 
+    @Option(names = "--webhook-service", paramLabel = "NS/NAME",
+            description = "Serve the Framework admission webhook behind this Service (port 443 to --webhook-bind-address); "
+                    + "replicas share a CA kept in the Secret capstan-webhook-ca of its namespace.")
+    String webhookService;
+
+    @Option(names = "--webhook-host", paramLabel = "HOST",
+            description = "Serve the admission webhook and register it at https://HOST:PORT, for an operator outside the "
+                    + "cluster that the API server can reach (e.g. 127.0.0.1 on the API server's machine).")
+    String webhookHost;
+
+    @Option(names = "--webhook-bind-address", paramLabel = "ADDR", defaultValue = ":9443",
+            description = "Where the admission webhook listens when enabled (default: ${DEFAULT-VALUE}).")
+    String webhookAddress;
+
+    @Option(names = "--webhook-failure-policy", paramLabel = "POLICY", defaultValue = "Ignore",
+            description = "Ignore (default: while no operator answers, Frameworks are admitted and the controller reports "
+                    + "problems as Warning Events) or Fail (reject Framework writes while no operator answers).")
+    String webhookFailurePolicy;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
             description = "error, warn, info (default), debug or trace.")
     String logLevel;
@@ -100,12 +124,47 @@ final class OperatorCommand implements Callable<Integer> {
         manager.closeOnStop(client);
         manager.add(new FrameworkController(client, manager.informers(), frameworks,
                 manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
-        Runtime.getRuntime().addShutdownHook(new Thread(manager::close, "capstan-operator-stop"));
+        ValidatingWebhooks webhooks = startWebhooks(client);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (webhooks != null) {
+                webhooks.close();
+            }
+            manager.close();
+        }, "capstan-operator-stop"));
         log.info("Capstan operator starting against {} (namespace scope: {})", config.getMasterUrl(),
                 namespace == null ? "all" : namespace);
         manager.start();
         manager.awaitStopped();
         return 0;
+    }
+
+    /** The admission webhook, when an endpoint the API server can reach was given. */
+    private ValidatingWebhooks startWebhooks(KubernetesClient client) throws java.io.IOException {
+        if (!webhookFailurePolicy.equals("Ignore") && !webhookFailurePolicy.equals("Fail")) {
+            throw new IllegalArgumentException("--webhook-failure-policy must be Ignore or Fail, not " + webhookFailurePolicy);
+        }
+        InetSocketAddress bind = address(webhookAddress);
+        if (webhookService == null && webhookHost == null) {
+            log.info("Framework admission webhook off (enable it with --webhook-service or --webhook-host)");
+            return null;
+        }
+        if (bind == null) {
+            throw new IllegalArgumentException("--webhook-bind-address 0 disables the webhook server, but --webhook-service "
+                    + "or --webhook-host asks for it");
+        }
+        if (webhookService != null) {
+            String[] parts = webhookService.split("/");
+            if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+                throw new IllegalArgumentException("--webhook-service must be NAMESPACE/NAME, not " + webhookService);
+            }
+            var endpoint = new ValidatingWebhooks.ServiceEndpoint(parts[0], parts[1], 443);
+            return ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks", bind, endpoint,
+                    Map.of(), webhookFailurePolicy, false), WebhookAuthority.shared(client, parts[0], "capstan-webhook-ca"),
+                    List.of(FrameworkWebhook.hook()));
+        }
+        var endpoint = new ValidatingWebhooks.UrlEndpoint(webhookHost, bind.getPort());
+        return ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks", bind, endpoint, Map.of(),
+                webhookFailurePolicy, true), WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
     }
 
     private LeaderElection.Settings leaderElection() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.capstan.framework.admission.FrameworkWebhook;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkCrd;
 import io.capstan.framework.api.FrameworkState;
@@ -19,6 +20,8 @@ import io.capstan.node.VirtualNode;
 import io.capstan.node.node.VirtualNodeTaint;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.Manager;
+import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.WebhookAuthority;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -32,6 +35,8 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,8 +65,10 @@ public final class FrameworkFixture implements AutoCloseable {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
     private FrameworkConfig config;
+    private static final String WEBHOOK_LABEL = "capstan.io/framework-webhook-test";
     private Manager manager;
     private VirtualNode virtualNode;
+    private ValidatingWebhooks webhooks;
 
     public FrameworkFixture(TestCluster cluster, TestNamespace namespace) throws Exception {
         this.cluster = cluster;
@@ -98,6 +105,7 @@ public final class FrameworkFixture implements AutoCloseable {
 
     public FrameworkFixture start(FrameworkConfig config) throws Exception {
         startNode();
+        startWebhook();
         startController(config);
         return this;
     }
@@ -109,6 +117,22 @@ public final class FrameworkFixture implements AutoCloseable {
         virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, mock,
                 ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(),
                 VirtualNodeTaint.forProvider(mock.name(), Map.of())), new SimpleMeterRegistry());
+    }
+
+    /**
+     * Serves the validating webhook for this namespace only (other tests' namespaces must not depend on this test's
+     * server), failing closed so a broken webhook fails the test instead of being ignored.
+     */
+    public void startWebhook() throws Exception {
+        client.namespaces().withName(namespace).edit(ns -> {
+            ns.getMetadata().getLabels().put(WEBHOOK_LABEL, namespace);
+            return ns;
+        });
+        KubernetesClient webhookClient = cluster.newClient();
+        closeables.add(webhookClient);
+        webhooks = ValidatingWebhooks.start(webhookClient, new ValidatingWebhooks.Settings("capstan-frameworks-" + namespace,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                Map.of(WEBHOOK_LABEL, namespace), "Fail", true), WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
     }
 
     public void startController(FrameworkConfig config) throws Exception {
@@ -300,10 +324,39 @@ public final class FrameworkFixture implements AutoCloseable {
         return events(involvedName).stream().map(Event::getReason).toList();
     }
 
+    /** The outcome of a kubectl run. */
+    public record Kubectl(int exitCode, String out, String err) {
+    }
+
+    /** Runs kubectl against the test cluster in the test's namespace, with {@code input} on its standard input. */
+    public Kubectl kubectl(String input, String... args) throws Exception {
+        java.nio.file.Path kubectl = cluster.controlPlane().binaries().kubectl()
+                .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl"));
+        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig",
+                cluster.controlPlane().kubeconfig().toString(), "-n", namespace));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).start();
+        if (input != null) {
+            process.getOutputStream().write(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        process.getOutputStream().close();
+        byte[] out = process.getInputStream().readAllBytes();
+        byte[] err = process.getErrorStream().readAllBytes();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("kubectl " + String.join(" ", args) + " did not finish in 60s");
+        }
+        return new Kubectl(process.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8),
+                new String(err, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     @Override
     public void close() {
         watches.forEach(Watch::close);
         stopController();
+        if (webhooks != null) {
+            webhooks.close();
+        }
         if (virtualNode != null) {
             virtualNode.close();
             try {

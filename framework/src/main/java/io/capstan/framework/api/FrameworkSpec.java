@@ -62,8 +62,24 @@ public class FrameworkSpec {
         return null;
     }
 
+    /**
+     * The roles the controller acts on: named, and the first of any that share a name (the admission webhook rejects
+     * duplicates; one that got past it must not make two roles fight over the same pods).
+     */
+    @JsonIgnore
+    public List<TaskRoleSpec> effectiveRoles() {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<TaskRoleSpec> roles = new ArrayList<>();
+        for (TaskRoleSpec role : taskRoles) {
+            if (role != null && role.getName() != null && seen.add(role.getName())) {
+                roles.add(role);
+            }
+        }
+        return roles;
+    }
+
     @JsonIgnore
     public int totalTaskNumber() {
-        return taskRoles.stream().mapToInt(r -> r == null ? 0 : r.getTaskNumber()).sum();
+        return effectiveRoles().stream().mapToInt(TaskRoleSpec::getTaskNumber).sum();
     }
 }

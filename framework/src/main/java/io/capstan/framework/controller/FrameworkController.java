@@ -1,6 +1,7 @@
 package io.capstan.framework.controller;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.capstan.framework.admission.FrameworkValidation;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
 import io.capstan.framework.api.FrameworkStatus;
@@ -31,6 +32,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -60,6 +62,8 @@ public final class FrameworkController implements LeaderWork {
     private final SharedIndexInformer<Pod> pods;
     private final Controller<String> controller;
     private final Map<String, Expected> expected = new ConcurrentHashMap<>();
+    /** The generation of each Framework whose spec problems were last reported, so each is reported once. */
+    private final Map<String, Long> reportedProblems = new ConcurrentHashMap<>();
     private final PodFailureClassifier classifier;
     private final Snapshots snapshots;
     private final RandomGenerator random = RandomGenerator.getDefault();
@@ -209,8 +213,10 @@ public final class FrameworkController implements LeaderWork {
         Framework framework = frameworks.getIndexer().getByKey(key);
         if (framework == null) {
             expected.remove(key);
+            reportedProblems.remove(key);
             return Result.done();
         }
+        reportSpecProblems(key, framework);
         String uid = framework.getMetadata().getUid();
         Expected known = expected.get(key);
         FrameworkStatus persisted;
@@ -265,6 +271,20 @@ public final class FrameworkController implements LeaderWork {
             throw failure;
         }
         return timer;
+    }
+
+    /** A Framework that got past the admission webhook with problems it would have rejected: say so, once. */
+    private void reportSpecProblems(String key, Framework framework) {
+        Long generation = framework.getMetadata().getGeneration();
+        if (generation == null || generation.equals(reportedProblems.get(key))) {
+            return;
+        }
+        reportedProblems.put(key, generation);
+        List<String> problems = FrameworkValidation.problems(framework, null);
+        if (!problems.isEmpty()) {
+            events.record(framework, FrameworkReason.InvalidSpec, "The spec has " + FrameworkValidation.summary(problems)
+                    + ". Roles that repeat a name are ignored.");
+        }
     }
 
     /** The Framework as the round sees it: the cached object with the working status. */

@@ -31,7 +31,8 @@ public enum FrameworkReason implements EventReason {
     ConfigMapCreationFailed(Type.Warning),
     ObjectNameConflict(Type.Warning),
     LeakedObjectDeleted(Type.Warning),
-    PodForceDeleted(Type.Warning);
+    PodForceDeleted(Type.Warning),
+    InvalidSpec(Type.Warning);
 
     private final Type type;
 

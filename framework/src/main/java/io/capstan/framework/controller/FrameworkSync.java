@@ -129,7 +129,7 @@ final class FrameworkSync {
         attempt.id = id;
         attempt.startTime = now;
         attempt.configMapName = Names.configMapName(framework.getMetadata().getName());
-        for (TaskRoleSpec role : framework.getSpec().getTaskRoles()) {
+        for (TaskRoleSpec role : framework.getSpec().effectiveRoles()) {
             attempt.taskRoleStatuses.add(newRole(framework, role, now));
         }
         return attempt;
@@ -196,7 +196,7 @@ final class FrameworkSync {
         String now = now();
         boolean changed = false;
         FrameworkAttemptStatus attempt = status.attemptStatus;
-        for (TaskRoleSpec role : spec.getTaskRoles()) {
+        for (TaskRoleSpec role : spec.effectiveRoles()) {
             TaskRoleStatus roleStatus = attempt.role(role.getName());
             if (roleStatus == null) {
                 attempt.taskRoleStatuses.add(newRole(framework, role, now));

@@ -32,9 +32,10 @@ public final class CompletionPolicy {
     /** The attempt's completion status when the policy says it is complete, else empty. */
     public static Optional<FrameworkAttemptCompletionStatus> evaluate(FrameworkSpec spec, FrameworkAttemptStatus attempt) {
         List<Candidate> candidates = new ArrayList<>();
-        for (int order = 0; order < spec.getTaskRoles().size(); order++) {
-            TaskRoleSpec role = spec.getTaskRoles().get(order);
-            TaskRoleStatus roleStatus = role == null ? null : attempt.role(role.getName());
+        List<TaskRoleSpec> roles = spec.effectiveRoles();
+        for (int order = 0; order < roles.size(); order++) {
+            TaskRoleSpec role = roles.get(order);
+            TaskRoleStatus roleStatus = attempt.role(role.getName());
             if (roleStatus == null) {
                 continue;
             }
