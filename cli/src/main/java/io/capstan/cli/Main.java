@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             KubectlCommand.class,
             OperatorCommand.class,
             NodeCommand.class,
+            BarrierCommand.class,
             PrepareCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
