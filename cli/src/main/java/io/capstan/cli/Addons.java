@@ -16,9 +16,12 @@ import io.capstan.runtime.webhook.ValidatingWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,11 +86,39 @@ final class Addons {
         };
     }
 
+    /**
+     * The commands the node offers its pods: {@code capstan} itself (this very jar and JVM), so an init container can
+     * run {@code capstan barrier} as it would run FrameworkController's barrier image.
+     */
+    static Path installTools(Path directory) throws IOException {
+        Files.createDirectories(directory);
+        String javaBinary = ProcessHandle.current().info().command().orElse("java");
+        StringBuilder flags = new StringBuilder("-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k");
+        if (Runtime.version().feature() >= 23) {
+            flags.append(" --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED");
+        }
+        // This JVM's class path: the Capstan jar, or in a build tree (tests) the modules' classes and their libraries.
+        String launch = "-cp " + shellQuote(System.getProperty("java.class.path")) + " " + Main.class.getName();
+        String script = "#!/bin/sh\n# Capstan's CLI, for the pods of the embedded cluster's node (e.g. 'capstan barrier').\n"
+                + "exec " + shellQuote(javaBinary) + " " + flags + " " + launch + " \"$@\"\n";
+        Path target = directory.resolve("capstan");
+        Path temporary = directory.resolve("capstan.tmp");
+        Files.writeString(temporary, script);
+        temporary.toFile().setExecutable(true, false);
+        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return directory;
+    }
+
+    private static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
     /** The node every workload of the embedded cluster runs on, without the virtual-node taint. */
     static LocalCluster.Addon localNode(ControlPlane plane) throws Exception {
         KubernetesClient client = KubeClients.create(Config.fromKubeconfig(plane.kubeconfigYaml()), 0, 0);
         Path pods = plane.stateDir().getParent().resolve("nodes").resolve(LOCAL_NODE);
-        ProcessProvider provider = new ProcessProvider(ProcessProvider.Settings.detect(pods));
+        ProcessProvider provider = new ProcessProvider(ProcessProvider.Settings.detect(pods)
+                .withTools(installTools(pods.resolve("tools"))));
         var ca = plane.certificateAuthority();
         VirtualNode node = VirtualNode.start(client, VirtualNode.Config.defaults(LOCAL_NODE, provider,
                 ServingCertificate.issuedBy(ca, LOCAL_NODE, "127.0.0.1"), ca.certificate(), null), new Metrics().registry());

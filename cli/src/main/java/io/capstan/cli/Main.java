@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             DownCommand.class,
             StatusCommand.class,
             KubectlCommand.class,
+            RunCommand.class,
             OperatorCommand.class,
             NodeCommand.class,
             BarrierCommand.class,

@@ -103,6 +103,8 @@ final class OperatorCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--kube-api-qps and --kube-api-burst must not be negative");
         }
         FrameworkConfig frameworks = frameworkConfig != null ? FrameworkConfig.load(frameworkConfig) : FrameworkConfig.defaults();
+        log.info("Framework configuration ({}):\n{}", frameworkConfig != null ? frameworkConfig : "built in",
+                frameworks.describe());
         Path configured = kubeconfig != null ? kubeconfig
                 : frameworks.kubeConfigFilePath != null && !frameworks.kubeConfigFilePath.isBlank()
                 ? Path.of(frameworks.kubeConfigFilePath) : null;

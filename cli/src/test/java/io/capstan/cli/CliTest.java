@@ -83,4 +83,32 @@ class CliTest {
         assertThat(operator.exitCode()).isNotZero();
         assertThat(operator.err()).contains("unknown log level 'loud'");
     }
+
+    @Test
+    void anInvalidFrameworkConfigurationStopsTheOperatorBeforeItConnects(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("frameworkcontroller.yaml"), "workerNumber: 0\n");
+
+        Run operator = run("operator", "--framework-config", config.toString());
+
+        assertThat(operator.exitCode()).isEqualTo(1);
+        assertThat(operator.err()).contains("Config Validation Failed").contains("workerNumber 0 should be positive");
+    }
+
+    @Test
+    void runExplainsAMissingOrInvalidManifest(@TempDir Path dir) throws Exception {
+        assertThat(run("run", "-f", dir.resolve("absent.yaml").toString()).exitCode()).isEqualTo(2);
+
+        Path nameless = Files.writeString(dir.resolve("nameless.yaml"), """
+                apiVersion: frameworkcontroller.microsoft.com/v1
+                kind: Framework
+                spec: {taskRoles: []}
+                """);
+        assertThat(run("run", "-f", nameless.toString()).exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void barrierWithoutItsEnvironmentIsAPermanentFailure() {
+        // FC_FRAMEWORK_NAMESPACE/NAME are only set inside a Framework's pods.
+        assertThat(run("barrier").exitCode()).isEqualTo(210);
+    }
 }

@@ -94,7 +94,7 @@ public final class FrameworkController implements LeaderWork {
             Gauge.builder("capstan.frameworks", this, c -> c.countInState(state)).tag("state", state.name())
                     .description("Frameworks in the cache by state").register(metrics);
         }
-        log.info("Framework controller configuration:\n{}", config.describe());
+        log.debug("Framework controller configuration:\n{}", config.describe());
         frameworks.addEventHandler(new FrameworkEvents());
         configMaps.addEventHandler(new DependentEvents<>(false));
         pods.addEventHandler(new DependentEvents<>(true));

@@ -153,7 +153,7 @@ final class ContainerRuntime {
             pod.sleepUnlessStopped(Duration.ofDays(365));
             return 1;
         }
-        String notRunnable = notRunnable(command.getFirst(), env.getOrDefault("PATH", DEFAULT_PATH));
+        String notRunnable = notRunnable(command.getFirst(), env.get("PATH"));
         String startedAt = now();
         if (notRunnable != null) {
             int code = notRunnable.contains("permission") ? 126 : 127;
@@ -249,7 +249,7 @@ final class ContainerRuntime {
     /** The container's environment: resolved env, plus PATH and HOSTNAME defaults and the reachable API server. */
     Map<String, String> environment() {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("PATH", DEFAULT_PATH);
+        env.put("PATH", pod.settings().tools() == null ? DEFAULT_PATH : pod.settings().tools() + ":" + DEFAULT_PATH);
         env.put("HOSTNAME", pod.hostname());
         env.put("HOME", "/root");
         for (EnvVar variable : spec.getEnv() == null ? List.<EnvVar>of() : spec.getEnv()) {

@@ -271,6 +271,10 @@ final class PodRuntime {
         String path = container.spec().getTerminationMessagePath() == null ? "/dev/termination-log"
                 : container.spec().getTerminationMessagePath();
         mounts.add(new Sandbox.Mount(terminationLog(container.name()), Path.of(path), false));
+        if (settings().tools() != null) {
+            // On the PATH; it may live under /tmp, which the sandbox replaces with an empty one.
+            mounts.add(new Sandbox.Mount(settings().tools(), settings().tools(), true));
+        }
         return mounts;
     }
 

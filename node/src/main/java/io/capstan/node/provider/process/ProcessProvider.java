@@ -53,8 +53,12 @@ public final class ProcessProvider implements Provider, PodNotifier {
      * @param logMaxBytes size at which a container log file is rotated
      * @param maxPods the node's pod capacity
      */
+    /**
+     * @param tools a directory put first on the containers' default PATH: commands the node offers its pods (such as
+     *     {@code capstan} itself, for {@code capstan barrier} init containers), or null for none
+     */
     public record Settings(Path root, boolean bubblewrap, boolean setsid, Duration backoffBase, Duration backoffMax,
-            long logMaxBytes, int maxPods) {
+            long logMaxBytes, int maxPods, Path tools) {
 
         /** Kubelet-like defaults; bubblewrap and setsid are used when they work on this host. */
         public static Settings detect(Path root) {
@@ -64,19 +68,23 @@ public final class ProcessProvider implements Provider, PodNotifier {
                         + "namespaces and volumes are not mounted at their mountPath (install Debian's 'bubblewrap')");
             }
             return new Settings(root, bwrap, Files.isExecutable(Path.of("/usr/bin/setsid")), Duration.ofSeconds(10),
-                    Duration.ofMinutes(5), 10L * 1024 * 1024, 110);
+                    Duration.ofMinutes(5), 10L * 1024 * 1024, 110, null);
         }
 
         public Settings withBackoff(Duration base, Duration max) {
-            return new Settings(root, bubblewrap, setsid, base, max, logMaxBytes, maxPods);
+            return new Settings(root, bubblewrap, setsid, base, max, logMaxBytes, maxPods, tools);
         }
 
         public Settings withBubblewrap(boolean enabled) {
-            return new Settings(root, enabled, setsid, backoffBase, backoffMax, logMaxBytes, maxPods);
+            return new Settings(root, enabled, setsid, backoffBase, backoffMax, logMaxBytes, maxPods, tools);
         }
 
         public Settings withLogMaxBytes(long bytes) {
-            return new Settings(root, bubblewrap, setsid, backoffBase, backoffMax, bytes, maxPods);
+            return new Settings(root, bubblewrap, setsid, backoffBase, backoffMax, bytes, maxPods, tools);
+        }
+
+        public Settings withTools(Path directory) {
+            return new Settings(root, bubblewrap, setsid, backoffBase, backoffMax, logMaxBytes, maxPods, directory);
         }
     }
 

@@ -1,0 +1,219 @@
+package io.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.capstan.cluster.LocalCluster;
+import io.capstan.framework.api.Framework;
+import io.capstan.framework.api.FrameworkState;
+import io.capstan.framework.api.FrameworkStatus;
+import io.capstan.framework.api.TaskRoleStatus;
+import io.capstan.framework.api.TaskState;
+import io.capstan.framework.api.TaskStatus;
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every example in examples/framework runs as its comment says, on what 'capstan up' runs: the operator add-on
+ * (controller and admission webhook) and the node 'local', whose pods are host processes.
+ */
+@EmbeddedCluster
+class ExamplesIT {
+
+    private static final Path EXAMPLES = Path.of("..", "examples", "framework");
+    private static final List<LocalCluster.Addon> addons = new ArrayList<>();
+    private static TestCluster cluster;
+    private String namespace;
+    private KubernetesClient client;
+
+    @BeforeAll
+    static void startAddons(TestCluster testCluster) throws Exception {
+        cluster = testCluster;
+        addons.add(Addons.operator(testCluster.controlPlane()));
+        addons.add(Addons.localNode(testCluster.controlPlane()));
+    }
+
+    @AfterAll
+    static void stopAddons() {
+        addons.reversed().forEach(LocalCluster.Addon::close);
+    }
+
+    @BeforeEach
+    void setUp(TestNamespace testNamespace) {
+        namespace = testNamespace.name();
+        client = cluster.client();
+    }
+
+    private void apply(String example) throws Exception {
+        Path kubectl = cluster.controlPlane().binaries().kubectl().orElseThrow();
+        Process process = new ProcessBuilder(kubectl.toString(), "--kubeconfig", cluster.controlPlane().kubeconfig().toString(),
+                "-n", namespace, "apply", "-f", EXAMPLES.resolve(example).toString()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+    }
+
+    private Framework get(String name) {
+        return client.resources(Framework.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private Framework await(String name, String what, Predicate<FrameworkStatus> condition) {
+        Framework[] seen = new Framework[1];
+        Awaitility.await().alias(name + ": " + what).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    seen[0] = get(name);
+                    return seen[0] != null && seen[0].getStatus() != null && condition.test(seen[0].getStatus());
+                });
+        return seen[0];
+    }
+
+    private FrameworkStatus completed(String name) {
+        return await(name, "Completed", s -> s.state == FrameworkState.Completed).getStatus();
+    }
+
+    private static List<TaskStatus> tasks(FrameworkStatus status, String role) {
+        TaskRoleStatus roleStatus = status.attemptStatus.role(role);
+        assertThat(roleStatus).as("role " + role).isNotNull();
+        return roleStatus.taskStatuses;
+    }
+
+    private void stop(String name) {
+        client.resources(Framework.class).inNamespace(namespace).withName(name)
+                .edit(f -> {
+                    f.getSpec().setExecutionType("Stop");
+                    return f;
+                });
+    }
+
+    @Test
+    void demoSucceedsAndTearsTheServerDown() throws Exception {
+        apply("demo.yaml");
+
+        FrameworkStatus status = completed("demo");
+
+        assertThat(status.attemptStatus.completionStatus.code).isZero();
+        assertThat(tasks(status, "worker")).allSatisfy(t -> assertThat(t.attemptStatus.completionStatus.code).isZero());
+        assertThat(tasks(status, "server").getFirst().attemptStatus.completionStatus.code).isEqualTo(-220);
+    }
+
+    @Test
+    void batchSucceeded() throws Exception {
+        apply("batchsucceeded.yaml");
+
+        assertThat(completed("batchsucceeded").attemptStatus.completionStatus.code).isZero();
+    }
+
+    @Test
+    void batchFailedPermanentIsNeverRetried() throws Exception {
+        apply("batchfailedpermanent.yaml");
+
+        FrameworkStatus status = completed("batchfailedpermanent");
+        assertThat(status.attemptStatus.completionStatus.code).isEqualTo(210);
+        assertThat(status.retryPolicyStatus.totalRetriedCount).isZero();
+        assertThat(tasks(status, "worker").getFirst().retryPolicyStatus.totalRetriedCount).isZero();
+    }
+
+    @Test
+    void batchFailedUnknownIsRetriedUpToTheLimitAtBothLevels() throws Exception {
+        apply("batchfailedunknown.yaml");
+
+        FrameworkStatus status = completed("batchfailedunknown");
+        assertThat(status.attemptStatus.completionStatus.code).isEqualTo(1);
+        assertThat(status.retryPolicyStatus.accountableRetriedCount).isEqualTo(1);
+        assertThat(tasks(status, "worker").getFirst().retryPolicyStatus.accountableRetriedCount).isEqualTo(1);
+    }
+
+    @Test
+    void batchFailedTransientIsRetriedUncountedUntilStopped() throws Exception {
+        apply("batchfailedtransient.yaml");
+        await("batchfailedtransient", "a task retry", s -> tasks(s, "worker").getFirst().retryPolicyStatus.totalRetriedCount >= 1);
+
+        stop("batchfailedtransient");
+
+        FrameworkStatus status = completed("batchfailedtransient");
+        assertThat(status.attemptStatus.completionStatus.code).isEqualTo(-210);
+        assertThat(tasks(status, "worker").getFirst().retryPolicyStatus.accountableRetriedCount).isZero();
+    }
+
+    @Test
+    void batchFailedTransientConflictBacksOffBeforeTheFrameworkRetry() throws Exception {
+        apply("batchfailedtransientconflict.yaml");
+
+        FrameworkStatus waiting = await("batchfailedtransientconflict", "retry scheduled",
+                s -> s.retryPolicyStatus.retryDelaySec != null).getStatus();
+        assertThat(waiting.retryPolicyStatus.retryDelaySec).isBetween(60L, 900L);
+        assertThat(waiting.attemptStatus.completionStatus.code).isEqualTo(201);
+
+        stop("batchfailedtransientconflict");
+        assertThat(completed("batchfailedtransientconflict").attemptStatus.completionStatus.code).isEqualTo(-210);
+    }
+
+    @Test
+    void batchStatefulFailedEndsWithCodeOneAfterOneFrameworkRetry() throws Exception {
+        apply("batchstatefulfailed.yaml");
+
+        FrameworkStatus status = completed("batchstatefulfailed");
+        assertThat(status.attemptStatus.completionStatus.code).isEqualTo(1);
+        assertThat(status.retryPolicyStatus.totalRetriedCount).isEqualTo(1);
+    }
+
+    @Test
+    void batchWithServiceSucceededWhenTheWorkersDo() throws Exception {
+        apply("batchwithservicesucceeded.yaml");
+
+        FrameworkStatus status = completed("batchwithservicesucceeded");
+        assertThat(status.attemptStatus.completionStatus.code).isZero();
+        assertThat(tasks(status, "server")).allSatisfy(t -> assertThat(t.attemptStatus.completionStatus.code).isEqualTo(-220));
+    }
+
+    @Test
+    void serviceRunsUntilStopped() throws Exception {
+        apply("service.yaml");
+        await("service", "3 servers running", s -> tasks(s, "server").stream().allMatch(t -> t.state == TaskState.AttemptRunning));
+        assertThat(client.services().inNamespace(namespace).withName("service").get().getSpec().getSelector())
+                .containsEntry("FC_FRAMEWORK_NAME", "service");
+
+        stop("service");
+
+        assertThat(completed("service").attemptStatus.completionStatus.code).isEqualTo(-210);
+    }
+
+    @Test
+    void statefulServiceKeepsItsIdentities() throws Exception {
+        apply("servicestateful.yaml");
+        await("servicestateful", "3 servers running", s -> tasks(s, "server").stream()
+                .allMatch(t -> t.state == TaskState.AttemptRunning));
+
+        for (int i = 0; i < 3; i++) {
+            Pod pod = client.pods().inNamespace(namespace).withName("servicestateful-server-" + i).get();
+            assertThat(pod.getSpec().getHostname()).isEqualTo("server-" + i);
+            assertThat(pod.getSpec().getSubdomain()).isEqualTo("servicestateful");
+        }
+        stop("servicestateful");
+        completed("servicestateful");
+    }
+
+    @Test
+    void frameworkBarrierStartsTheGangTogether() throws Exception {
+        apply("frameworkbarrier.yaml");
+
+        FrameworkStatus status = completed("frameworkbarrier");
+
+        assertThat(status.attemptStatus.completionStatus.code).as(status.attemptStatus.completionStatus.diagnostics).isZero();
+        assertThat(tasks(status, "worker")).allSatisfy(t -> assertThat(t.attemptStatus.completionStatus.code).isZero());
+    }
+}
