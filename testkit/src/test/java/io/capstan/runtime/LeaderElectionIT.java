@@ -10,6 +10,7 @@ import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -77,12 +78,15 @@ class LeaderElectionIT {
             election.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> work.running);
 
-            // Another party takes the lease over, as a new leader would after a network partition.
-            cluster.client().leases().inNamespace(namespace.name()).withName("capstan-test").edit(lease -> {
-                lease.getSpec().setHolderIdentity("usurper");
-                lease.getSpec().setRenewTime(java.time.ZonedDateTime.now().plusSeconds(3));
-                return lease;
-            });
+            // Another party takes the lease over, as a new leader would after a network partition. The victim
+            // renews every 500 ms, so the takeover may meet a conflict and is retried like any optimistic write.
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(KubernetesClientException.class)
+                    .until(() -> cluster.client().leases().inNamespace(namespace.name()).withName("capstan-test")
+                            .edit(lease -> {
+                                lease.getSpec().setHolderIdentity("usurper");
+                                lease.getSpec().setRenewTime(java.time.ZonedDateTime.now().plusSeconds(3));
+                                return lease;
+                            }) != null);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> !work.running);
             assertThat(work.stops).hasValue(1);

@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a spam filter allows each object a burst of 25 Events, refilled at one per 5 minutes, so a hot loop
  *       cannot flood the API server;</li>
  *   <li>Events are written asynchronously; callers never wait for the API server, and when the backlog is
- *       full new Events are dropped (and logged).</li>
+ *       full new Events are dropped (and logged);</li>
+ *   <li>one object's Events are written by one writer, in the order recorded, so identical Events recorded in a
+ *       burst aggregate into one instead of racing to create several.</li>
  * </ul>
  */
 public final class EventRecorder implements AutoCloseable {
@@ -49,7 +51,7 @@ public final class EventRecorder implements AutoCloseable {
     private final KubernetesClient client;
     private final String component;
     private final String host;
-    private final BlockingQueue<Pending> backlog = new ArrayBlockingQueue<>(BACKLOG);
+    private final List<BlockingQueue<Pending>> backlogs = new ArrayList<>();
     private final Map<String, Aggregate> recent = lru(CACHE_SIZE);
     private final Map<String, Bucket> spam = lru(CACHE_SIZE);
     private final AtomicLong dropped = new AtomicLong();
@@ -100,7 +102,9 @@ public final class EventRecorder implements AutoCloseable {
         this.component = component;
         this.host = host;
         for (int i = 0; i < WRITERS; i++) {
-            writers.add(Thread.ofVirtual().name("events-" + component + "-" + i).start(this::drain));
+            BlockingQueue<Pending> backlog = new ArrayBlockingQueue<>(BACKLOG / WRITERS);
+            backlogs.add(backlog);
+            writers.add(Thread.ofVirtual().name("events-" + component + "-" + i).start(() -> drain(backlog)));
         }
     }
 
@@ -113,7 +117,8 @@ public final class EventRecorder implements AutoCloseable {
         if (closed) {
             return;
         }
-        if (!backlog.offer(new Pending(subject, reason, message, Instant.now()))) {
+        int writer = Math.floorMod(Objects.hash(subject.getNamespace(), subject.getName()), WRITERS);
+        if (!backlogs.get(writer).offer(new Pending(subject, reason, message, Instant.now()))) {
             if (dropped.incrementAndGet() % 1000 == 1) {
                 log.warn("Event backlog full; dropped {} Events so far (latest: {} {} on {}/{})", dropped.get(),
                         reason.reason(), message, subject.getNamespace(), subject.getName());
@@ -132,7 +137,7 @@ public final class EventRecorder implements AutoCloseable {
                 .build();
     }
 
-    private void drain() {
+    private void drain(BlockingQueue<Pending> backlog) {
         while (!closed || !backlog.isEmpty()) {
             try {
                 Pending next = backlog.poll(200, TimeUnit.MILLISECONDS);
