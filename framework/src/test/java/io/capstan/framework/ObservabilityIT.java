@@ -16,6 +16,7 @@ import io.capstan.framework.model.StatusCompression;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.Event;
 import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -131,12 +132,23 @@ class ObservabilityIT {
         fixture.create(batch("observed", "{fancyRetryPolicy: false, maxRetryCount: 0}", "0"));
         fixture.awaitState("observed", FrameworkState.Completed);
 
-        Awaitility.await().atMost(FrameworkFixture.waitLimit()).untilAsserted(() -> assertThat(fixture.eventReasons("observed"))
-                .contains("FrameworkAttemptCreationPending", "FrameworkAttemptCreationRequested", "FrameworkAttemptPreparing",
-                        "FrameworkAttemptRunning", "FrameworkAttemptDeletionPending", "FrameworkAttemptDeletionRequested",
-                        "FrameworkAttemptCompleted", "FrameworkCompleted", "TaskAttemptCreationRequested",
-                        "TaskAttemptPreparing", "TaskAttemptRunning", "TaskAttemptDeletionPending",
-                        "TaskAttemptDeletionRequested", "TaskAttemptCompleted", "TaskCompleted"));
+        // One Event per sync round names every change of that round; together they tell the whole story.
+        Awaitility.await().atMost(FrameworkFixture.waitLimit()).untilAsserted(() -> {
+            String story = fixture.events("observed").stream().map(Event::getMessage)
+                    .collect(java.util.stream.Collectors.joining("\n"));
+            for (String state : List.of("AttemptCreationRequested", "AttemptPreparing", "AttemptRunning",
+                    "AttemptDeletionPending", "AttemptDeletionRequested", "AttemptCompleted",
+                    "Completed")) {
+                assertThat(story).as("Framework state %s", state).containsPattern("(Framework |, then )" + state + " \\(");
+            }
+            for (String state : List.of("AttemptCreationRequested", "AttemptPreparing", "AttemptRunning",
+                    "AttemptDeletionPending", "AttemptDeletionRequested", "AttemptCompleted", "Completed")) {
+                assertThat(story).as("Task state %s", state).contains("Task " + state + ": worker-0");
+            }
+            assertThat(story).as("how the task ended is explained").contains("Task Completed: worker-0 (");
+            assertThat(story).contains("Framework accepted: attempt 0 of 1 tasks");
+            assertThat(fixture.eventReasons("observed")).contains("FrameworkAttemptCreationPending", "FrameworkCompleted");
+        });
         assertThat(fixture.events("observed")).allSatisfy(event -> {
             assertThat(event.getInvolvedObject().getKind()).isEqualTo("Framework");
             assertThat(event.getType()).isEqualTo("Normal");

@@ -1,6 +1,7 @@
 package io.capstan.framework.controller;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.capstan.framework.admission.FrameworkValidation;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
@@ -24,7 +25,8 @@ import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
@@ -253,7 +255,7 @@ public final class FrameworkController implements LeaderWork {
                 failure = e;
                 timer = Result.done();
             } finally {
-                round.flushTaskEvents();
+                round.flushEvents();
             }
         }
         if (!sameJson(persisted, working)) {
@@ -296,27 +298,20 @@ public final class FrameworkController implements LeaderWork {
         return view;
     }
 
-    /** Writes status through the status subresource; on a conflict, onto the latest version of the same instance. */
+    /**
+     * Writes the whole status through the status subresource as a JSON patch that first tests the UID: no
+     * resourceVersion, so no conflicts with the user's spec edits or with this controller's own previous write that
+     * the cache has not caught up with (this controller is the only status writer), yet never onto a re-created
+     * Framework of the same name.
+     */
     private void writeStatus(Framework cached, FrameworkStatus status) {
-        Framework target = viewWith(cached, status);
-        for (int attempt = 0; ; attempt++) {
-            try {
-                client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace()).resource(target)
-                        .updateStatus();
-                statusWrites.increment();
-                return;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409 || attempt >= 5) {
-                    throw e;
-                }
-                Framework latest = client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace())
-                        .withName(cached.getMetadata().getName()).get();
-                if (latest == null || !latest.getMetadata().getUid().equals(cached.getMetadata().getUid())) {
-                    throw e;
-                }
-                target = viewWith(latest, status);
-            }
-        }
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", cached.getMetadata().getUid());
+        patch.addObject().put("op", "add").put("path", "/status").set("value", JSON.valueToTree(status));
+        // Given the cached object, the client does not GET the Framework first.
+        client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace()).resource(cached)
+                .subresource("status").patch(PatchContext.of(PatchType.JSON), patch.toString());
+        statusWrites.increment();
     }
 
     private static FrameworkStatus copy(FrameworkStatus status) {

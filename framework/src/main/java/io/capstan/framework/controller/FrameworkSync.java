@@ -298,7 +298,8 @@ final class FrameworkSync {
         }
         status.state = to;
         status.transitionTime = now();
-        observer.event(FrameworkReason.framework(to), message);
+        frameworkChanges.add(to + " (" + message + ")");
+        reachedState = to;
     }
 
     private Outcome syncFrameworkState() {
@@ -627,6 +628,11 @@ final class FrameworkSync {
         }
     }
 
+    // ----- events: one per round, naming every state change of the round --------------------------------------------
+
+    private static final int NAMED_TASKS_PER_STATE = 20;
+    private final List<String> frameworkChanges = new ArrayList<>();
+    private FrameworkState reachedState;
     private final java.util.Map<TaskState, List<String>> taskChanges = new java.util.EnumMap<>(TaskState.class);
 
     private void taskTransition(TaskRoleStatus role, TaskStatus task, TaskState to, String message) {
@@ -636,14 +642,41 @@ final class FrameworkSync {
         task.state = to;
         task.transitionTime = now();
         observer.taskTransition(to);
-        taskChanges.computeIfAbsent(to, k -> new ArrayList<>()).add(role.name + "-" + task.index + " (" + message + ")");
+        // Names suffice for most states; how an attempt ended and why it is retried are worth their words.
+        boolean explained = to == TaskState.AttemptCompleted || to == TaskState.Completed
+                || (to == TaskState.AttemptCreationPending && task.retryPolicyStatus.totalRetriedCount > 0);
+        taskChanges.computeIfAbsent(to, k -> new ArrayList<>()).add(role.name + "-" + task.index
+                + (explained ? " (" + message + ")" : ""));
     }
 
-    /** One Event per task state reached in this round, naming every task that reached it. */
-    void flushTaskEvents() {
-        taskChanges.forEach((state, tasks) -> observer.event(FrameworkReason.task(state), (tasks.size() == 1 ? "Task "
-                : tasks.size() + " tasks: ") + String.join(", ", tasks)));
+    /**
+     * One Normal Event for all the state changes of this round: its reason is the Framework's new state if it changed,
+     * else the furthest state a task reached. One Event per round instead of one per change keeps a busy controller
+     * from spending more API calls on Events than on the work itself.
+     */
+    void flushEvents() {
+        if (frameworkChanges.isEmpty() && taskChanges.isEmpty()) {
+            return;
+        }
+        EventReason reason = reachedState != null ? FrameworkReason.framework(reachedState)
+                : FrameworkReason.task(((java.util.EnumMap<TaskState, List<String>>) taskChanges).keySet().stream()
+                        .max(java.util.Comparator.naturalOrder()).orElseThrow());
+        StringBuilder message = new StringBuilder();
+        if (!frameworkChanges.isEmpty()) {
+            message.append("Framework ").append(String.join(", then ", frameworkChanges)).append(". ");
+        }
+        taskChanges.forEach((state, tasks) -> {
+            message.append(tasks.size() == 1 ? "Task " : tasks.size() + " tasks ").append(state).append(": ");
+            message.append(String.join(", ", tasks.subList(0, Math.min(tasks.size(), NAMED_TASKS_PER_STATE))));
+            if (tasks.size() > NAMED_TASKS_PER_STATE) {
+                message.append(" and ").append(tasks.size() - NAMED_TASKS_PER_STATE).append(" more");
+            }
+            message.append(". ");
+        });
+        observer.event(reason, message.toString().trim());
+        frameworkChanges.clear();
         taskChanges.clear();
+        reachedState = null;
     }
 
     private boolean frameworkCompleting() {

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -279,6 +280,32 @@ class FrameworkSyncTest {
         assertThat(task().retryPolicyStatus.accountableRetriedCount).isZero();
         assertThat(task().attemptStatus.id).isEqualTo(1);
         assertThat(task().state).isEqualTo(TaskState.AttemptPreparing);
+    }
+
+    @Test
+    void anUnknownPodPhaseChangesNothingWhileRunningAndSucceededMoveTheTaskOn() {
+        // Reference §9 row 43: a node that stops reporting turns pods Unknown; that alone must neither fail nor
+        // retry the task. Pending keeps it Preparing however long it lasts.
+        settle();
+        Pod pod = (Pod) cluster.live.get("fw-worker-0");
+        pod.setStatus(new PodStatusBuilder().withPhase("Pending").build());
+        clock.now = clock.now.plus(Duration.ofDays(1));
+        settle();
+        assertThat(task().state).isEqualTo(TaskState.AttemptPreparing);
+
+        pod.setStatus(new PodStatusBuilder().withPhase("Running").withPodIP("10.0.0.7").build());
+        settle();
+        assertThat(task().state).isEqualTo(TaskState.AttemptRunning);
+
+        pod.setStatus(new PodStatusBuilder().withPhase("Unknown").withPodIP("10.0.0.7").build());
+        String before = statusJson();
+        settle();
+        assertThat(statusJson()).isEqualTo(before);
+        assertThat(cluster.calls).doesNotContain("delete Pod fw-worker-0");
+
+        pod.setStatus(new PodStatusBuilder().withPhase("Succeeded").build());
+        settle();
+        assertThat(task().attemptStatus.completionStatus.code).isZero();
     }
 
     @Test
