@@ -92,11 +92,10 @@ class ExamplesIT {
     }
 
     private void stop(String name) {
-        client.resources(Framework.class).inNamespace(namespace).withName(name)
-                .edit(f -> {
-                    f.getSpec().setExecutionType("Stop");
-                    return f;
-                });
+        // A merge patch, as a user would: no resourceVersion, so no conflict with the controller's status writes.
+        client.resources(Framework.class).inNamespace(namespace).withName(name).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"executionType\":\"Stop\"}}");
     }
 
     @Test

@@ -55,6 +55,7 @@ public final class EventRecorder implements AutoCloseable {
     private final Map<String, Aggregate> recent = lru(CACHE_SIZE);
     private final Map<String, Bucket> spam = lru(CACHE_SIZE);
     private final AtomicLong dropped = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean warnedForbidden = new java.util.concurrent.atomic.AtomicBoolean();
     private final AtomicLong sequence = new AtomicLong();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean closed;
@@ -146,6 +147,14 @@ public final class EventRecorder implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 return;
+            } catch (KubernetesClientException e) {
+                // Missing RBAC for events is a deployment mistake worth one warning; other failures are transient.
+                if ((e.getCode() == 401 || e.getCode() == 403) && !warnedForbidden.getAndSet(true)) {
+                    log.warn("Cannot write Events (HTTP {}): grant this component create/patch on events; further "
+                            + "failures are logged at debug level. {}", e.getCode(), e.getMessage());
+                } else {
+                    log.debug("Writing an Event failed: {}", e.getMessage());
+                }
             } catch (RuntimeException e) {
                 log.debug("Writing an Event failed: {}", e.getMessage());
             }
