@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 @Command(header = "Run a benchmark and print its figures.", name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
-        subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class})
+        subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.FrameworkBench.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -29,6 +29,28 @@ final class BenchCommand implements Runnable {
             var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, new Console());
             System.out.println();
             System.out.println(io.capstan.bench.NodeBenchmark.header());
+            results.forEach(r -> System.out.println(r.row()));
+            return 0;
+        }
+    }
+
+    @Command(name = "framework", header = "The Framework controller under load on a mock node.",
+            mixinStandardHelpOptions = true,
+            description = "Frameworks of several tasks created at once: pods created per second as a ratio to the API "
+                    + "server's pod-create ceiling, latency from a pod's phase change to the Framework status reflecting "
+                    + "it, heap per 1,000 Frameworks, Frameworks completed per second.")
+    static final class FrameworkBench implements Callable<Integer> {
+
+        @Option(names = "--sizes", split = ",", defaultValue = "1000x4,10000x1",
+                description = "FRAMEWORKSxTASKS runs, comma-separated (default: ${DEFAULT-VALUE}).")
+        java.util.List<String> sizes;
+
+        @Override
+        public Integer call() throws Exception {
+            var results = io.capstan.bench.FrameworkBenchmark.runOnFreshCluster(
+                    sizes.stream().map(io.capstan.bench.FrameworkBenchmark.Size::parse).toList(), new Console());
+            System.out.println();
+            System.out.println(io.capstan.bench.FrameworkBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
             return 0;
         }

@@ -34,6 +34,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -58,6 +59,8 @@ public final class FrameworkController implements LeaderWork {
     private final KubernetesClient client;
     private final FrameworkConfig config;
     private final EventRecorder events;
+    /** A second gathers the changes of a busy Framework into one Event; quiet ones still get theirs at once-ish. */
+    private final StateChangeEvents stateChanges;
     private final Clock clock;
     private final SharedIndexInformer<Framework> frameworks;
     private final SharedIndexInformer<ConfigMap> configMaps;
@@ -81,6 +84,7 @@ public final class FrameworkController implements LeaderWork {
         this.client = client;
         this.config = config;
         this.events = events;
+        this.stateChanges = new StateChangeEvents(events, Duration.ofSeconds(1));
         this.clock = clock;
         this.metrics = metrics;
         this.frameworks = informers.informer(Framework.class);
@@ -115,6 +119,7 @@ public final class FrameworkController implements LeaderWork {
     @Override
     public void stop() {
         controller.stop();
+        stateChanges.close();
     }
 
     /** Keys waiting or in flight, for diagnostics. */
@@ -334,6 +339,11 @@ public final class FrameworkController implements LeaderWork {
         @Override
         public void event(EventReason reason, String message) {
             events.record(framework, reason, message);
+        }
+
+        @Override
+        public void stateChanges(EventReason reason, String message) {
+            stateChanges.add(framework, (FrameworkReason) reason, message);
         }
 
         @Override

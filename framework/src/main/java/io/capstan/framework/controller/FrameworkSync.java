@@ -65,6 +65,11 @@ final class FrameworkSync {
     interface Observer {
         void event(EventReason reason, String message);
 
+        /** A round's state changes, in one message; an observer may gather several rounds into one Event. */
+        default void stateChanges(EventReason reason, String message) {
+            event(reason, message);
+        }
+
         void frameworkRetry(Framework before);
 
         void taskRetry(TaskRoleStatus role, TaskStatus before);
@@ -673,7 +678,7 @@ final class FrameworkSync {
             }
             message.append(". ");
         });
-        observer.event(reason, message.toString().trim());
+        observer.stateChanges(reason, message.toString().trim());
         frameworkChanges.clear();
         taskChanges.clear();
         reachedState = null;

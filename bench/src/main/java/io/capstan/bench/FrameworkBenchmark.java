@@ -1,0 +1,440 @@
+package io.capstan.bench;
+
+import io.capstan.cluster.ControlPlane;
+import io.capstan.cluster.KubernetesBinaries;
+import io.capstan.cluster.Progress;
+import io.capstan.framework.api.CompletionPolicySpec;
+import io.capstan.framework.api.Framework;
+import io.capstan.framework.api.FrameworkCrd;
+import io.capstan.framework.api.FrameworkState;
+import io.capstan.framework.api.Names;
+import io.capstan.framework.api.TaskRoleSpec;
+import io.capstan.framework.api.TaskRoleStatus;
+import io.capstan.framework.api.TaskStatus;
+import io.capstan.framework.controller.FrameworkConfig;
+import io.capstan.framework.controller.FrameworkController;
+import io.capstan.node.ServingCertificate;
+import io.capstan.node.VirtualNode;
+import io.capstan.node.provider.mock.MockProvider;
+import io.capstan.runtime.Manager;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The Framework controller under load, on a mock virtual node, against a fresh embedded control plane whose raw pod
+ * create ceiling is measured in the same run (after a warm-up):
+ * <ol>
+ *   <li>start: N Frameworks of T tasks are created at once; the controller's pods created per second (first to last
+ *       pod) as a ratio to the ceiling, and the time until every Framework runs;</li>
+ *   <li>heap: what the controller retains per 1,000 running Frameworks (heap after GC with it running, minus after it
+ *       is stopped);</li>
+ *   <li>latency: one task per Framework ends, paced at a rate the controller sustains; the time from the benchmark
+ *       seeing the pod's phase change to it seeing the Framework status reflect it, p50/p99;</li>
+ *   <li>completion: every remaining task ends at once; Frameworks completed per second.</li>
+ * </ol>
+ */
+public final class FrameworkBenchmark {
+
+    private FrameworkBenchmark() {
+    }
+
+    public record Result(int frameworks, int tasks, double ceiling, double podsPerSecond, double startSeconds,
+            double pacedRate, double p50Millis, double p99Millis, double heapBytesPerThousand, double completedPerSecond,
+            long statusWrites) {
+
+        public String row() {
+            return String.format(Locale.ROOT,
+                    "| %,d × %d | %.0f | %.0f | %.0f %% | %.1f | %.0f/s | %.1f | %.1f | %.1f | %.1f | %.1f |",
+                    frameworks, tasks, ceiling, podsPerSecond, 100 * podsPerSecond / ceiling, startSeconds, pacedRate,
+                    p50Millis, p99Millis, heapBytesPerThousand / (1024 * 1024), completedPerSecond,
+                    (double) statusWrites / frameworks);
+        }
+    }
+
+    public static String header() {
+        return "| Frameworks × tasks | API ceiling creates/s | pods created/s | ratio | all running s | paced pod ends "
+                + "| p50 pod→status ms | p99 ms | heap MiB/1,000 | Frameworks completed/s | status writes/Framework |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    }
+
+    /** One run per {@code frameworks x tasks} pair. */
+    public record Size(int frameworks, int tasks) {
+        public static Size parse(String text) {
+            String[] parts = text.toLowerCase(Locale.ROOT).split("x");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("a size is FRAMEWORKSxTASKS, e.g. 1000x4, not " + text);
+            }
+            return new Size(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+        }
+    }
+
+    public static List<Result> runOnFreshCluster(List<Size> sizes, Progress progress) throws Exception {
+        Path state = Files.createTempDirectory("capstan-bench-framework-");
+        try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
+                .withProgress(progress));
+                KubernetesClient client = ApiServerBenchmark.client(plane)) {
+            double ceiling = createCeiling(client, progress);
+            FrameworkCrd.ensure(client, Duration.ofMillis(200), Duration.ofSeconds(60));
+            List<Result> results = new ArrayList<>();
+            for (Size size : sizes) {
+                results.add(run(plane, client, size, ceiling, progress));
+                progress.step(results.getLast().row());
+            }
+            return results;
+        } finally {
+            ApiServerBenchmark.deleteTree(state);
+        }
+    }
+
+    /** The API server's raw pod-create throughput with 64 writers, after a warm-up round. */
+    static double createCeiling(KubernetesClient client, Progress progress) throws Exception {
+        progress.step("Warming up, then measuring the API server's pod-create ceiling (2,000 pods, 64 writers)");
+        String namespace = NodeBenchmark.namespace(client, "capstan-bench-ceiling");
+        ApiServerBenchmark.measureCreates(client, namespace, "w", 64, 1000);
+        ApiServerBenchmark.measureDeletes(client, namespace, "w", 64, 1000);
+        double ceiling = ApiServerBenchmark.measureCreates(client, namespace, "c", 64, 2000).perSecond();
+        ApiServerBenchmark.measureDeletes(client, namespace, "c", 64, 2000);
+        progress.step(String.format(Locale.ROOT, "API server ceiling: %.0f pod creates/s", ceiling));
+        return ceiling;
+    }
+
+    private static Framework framework(String namespace, String name, int tasks, String node) {
+        Framework framework = new Framework();
+        framework.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        TaskRoleSpec role = new TaskRoleSpec();
+        role.setName("worker");
+        role.setTaskNumber(tasks);
+        role.setFrameworkAttemptCompletionPolicy(new CompletionPolicySpec(1, -1));
+        role.getTask().setPod(io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(Map.of("spec",
+                Map.of("nodeName", node, "restartPolicy", "Never", "automountServiceAccountToken", false,
+                        "enableServiceLinks", false, "containers", List.of(Map.of("name", "main",
+                                "image", "capstan/benchmark", "command", List.of("sleep", "infinity")))))));
+        framework.getSpec().getTaskRoles().add(role);
+        return framework;
+    }
+
+    /** What the benchmark sees: when each pod appeared and ended, and when each Framework reflected what. */
+    private static final class Observer implements AutoCloseable {
+        final Map<String, Long> podCreated = new ConcurrentHashMap<>();
+        final Map<String, Long> podEnded = new ConcurrentHashMap<>();
+        final Map<String, Long> taskReflected = new ConcurrentHashMap<>();
+        final Map<String, Long> frameworkRunning = new ConcurrentHashMap<>();
+        final Map<String, Long> frameworkCompleted = new ConcurrentHashMap<>();
+        /** When each Framework was first seen in each state: where the time of a phase goes. */
+        final Map<FrameworkState, Map<String, Long>> reached = new ConcurrentHashMap<>();
+        private final SharedIndexInformer<Pod> pods;
+        private final SharedIndexInformer<Framework> frameworks;
+
+        Observer(KubernetesClient client, String namespace) {
+            pods = client.pods().inNamespace(namespace).inform(new Handler<>(this::seePod));
+            frameworks = client.resources(Framework.class).inNamespace(namespace).inform(new Handler<>(this::seeFramework));
+        }
+
+        private void seePod(Pod pod) {
+            long now = System.nanoTime();
+            podCreated.putIfAbsent(pod.getMetadata().getName(), now);
+            String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+            if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+                podEnded.putIfAbsent(pod.getMetadata().getName(), now);
+            }
+        }
+
+        private void seeFramework(Framework framework) {
+            long now = System.nanoTime();
+            var status = framework.getStatus();
+            if (status == null) {
+                return;
+            }
+            String name = framework.getMetadata().getName();
+            reached.computeIfAbsent(status.state, k -> new ConcurrentHashMap<>()).putIfAbsent(name, now);
+            if (status.state == FrameworkState.AttemptRunning && status.attemptStatus.taskRoleStatuses != null
+                    && status.attemptStatus.taskRoleStatuses.stream().allMatch(r -> r.taskStatuses.stream()
+                    .allMatch(t -> t.attemptStatus.podIP != null && !t.attemptStatus.podIP.isEmpty()))) {
+                frameworkRunning.putIfAbsent(name, now);
+            }
+            if (status.state == FrameworkState.Completed) {
+                frameworkCompleted.putIfAbsent(name, now);
+            }
+            if (status.attemptStatus.taskRoleStatuses == null) {
+                return;
+            }
+            for (TaskRoleStatus role : status.attemptStatus.taskRoleStatuses) {
+                for (TaskStatus task : role.taskStatuses) {
+                    if (task.attemptStatus.completionStatus != null) {
+                        taskReflected.putIfAbsent(Names.podName(name, role.name, task.index), now);
+                    }
+                }
+            }
+        }
+
+        /** For each state reached after {@code since}: seconds until half, and until all, of the Frameworks had it. */
+        String timeline(long since, int frameworks, List<FrameworkState> states) {
+            List<String> parts = new ArrayList<>();
+            for (FrameworkState state : states) {
+                List<Long> times = new ArrayList<>(reached.getOrDefault(state, Map.of()).values().stream()
+                        .filter(t -> t >= since).toList());
+                if (times.size() < frameworks) {
+                    continue;
+                }
+                Collections.sort(times);
+                parts.add(String.format(Locale.ROOT, "%s half %.1f s, all %.1f s", state,
+                        (times.get(times.size() / 2) - since) / 1e9, (times.getLast() - since) / 1e9));
+            }
+            return String.join("; ", parts);
+        }
+
+        @Override
+        public void close() {
+            pods.close();
+            frameworks.close();
+        }
+
+        private record Handler<T>(java.util.function.Consumer<T> seen) implements ResourceEventHandler<T> {
+            @Override
+            public void onAdd(T object) {
+                seen.accept(object);
+            }
+
+            @Override
+            public void onUpdate(T oldObject, T newObject) {
+                seen.accept(newObject);
+            }
+
+            @Override
+            public void onDelete(T object, boolean unknown) {
+            }
+        }
+    }
+
+    private static Result run(ControlPlane plane, KubernetesClient client, Size size, double ceiling, Progress progress)
+            throws Exception {
+        int frameworks = size.frameworks();
+        int tasks = size.tasks();
+        int pods = frameworks * tasks;
+        String namespace = NodeBenchmark.namespace(client, "capstan-bench-fw-" + frameworks + "x" + tasks);
+        String node = "bench-fw-" + frameworks + "x" + tasks;
+        MockProvider mock = new MockProvider(new MockProvider.Capacity(pods + 1000, "1000", "4Ti"), "127.0.0.1");
+        var ca = plane.certificateAuthority();
+        FrameworkConfig config = FrameworkConfig.defaults();
+        try (Observer observer = new Observer(client, namespace);
+                KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+                VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, mock,
+                        ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null),
+                        new CompositeMeterRegistry())) {
+            RequestCounter requests = new RequestCounter();
+            Controller first = Controller.start(plane, namespace, config, requests);
+            long writes;
+            double startSeconds;
+            double podsPerSecond;
+            double heapPerThousand;
+            try {
+                // 1. start
+                progress.step(String.format("Creating %,d Frameworks of %d tasks (%,d pods)", frameworks, tasks, pods));
+                long started = System.nanoTime();
+                ApiServerBenchmark.measure("framework create", 64, frameworks, i -> client.resources(Framework.class)
+                        .inNamespace(namespace).resource(framework(namespace, "fw" + i, tasks, node)).create());
+                await(() -> observer.frameworkRunning.size() >= frameworks, "all Frameworks running", progress,
+                        () -> observer.frameworkRunning.size() + " of " + frameworks + " running, "
+                                + observer.podCreated.size() + " pods");
+                startSeconds = (System.nanoTime() - started) / 1e9;
+                List<Long> createdTimes = new ArrayList<>(observer.podCreated.values());
+                Collections.sort(createdTimes);
+                double podSeconds = (createdTimes.getLast() - createdTimes.getFirst()) / 1e9;
+                podsPerSecond = (pods - 1) / Math.max(podSeconds, 1e-3);
+                progress.step(String.format(Locale.ROOT, "  %,d pods created in %.1f s (%.0f/s, %.0f %% of the ceiling); "
+                        + "all Frameworks running after %.1f s", pods, podSeconds, podsPerSecond,
+                        100 * podsPerSecond / ceiling, startSeconds));
+                first.awaitIdle();
+                // 2. heap: what the controller holds, i.e. what is freed when it stops
+                long heapRunning = ApiServerBenchmark.usedHeapAfterGc();
+                writes = first.statusWrites();
+                first.close();
+                long heapStopped = ApiServerBenchmark.usedHeapAfterGc();
+                heapPerThousand = (double) Math.max(0, heapRunning - heapStopped) * 1000 / frameworks;
+                progress.step(String.format(Locale.ROOT, "  controller heap: %.1f MiB per 1,000 running Frameworks",
+                        heapPerThousand / (1024 * 1024)));
+            } finally {
+                first.close();
+            }
+            // A new controller takes over from the persisted statuses (restart recovery) for the rest.
+            progress.step("Restarting the controller: it resumes from the Frameworks' statuses");
+            try (Controller second = Controller.start(plane, namespace, config, requests)) {
+                second.awaitIdle();
+
+                // 3. latency: one task per Framework ends, paced
+                int paced = Math.min(frameworks, 1000);
+                double rate = Math.max(10, Math.min(100, podsPerSecond / 4));
+                progress.step(String.format(Locale.ROOT, "Ending task 0 of %,d Frameworks at %.0f/s", paced, rate));
+                long intervalNanos = (long) (1e9 / rate);
+                long pacingStart = System.nanoTime();
+                for (int i = 0; i < paced; i++) {
+                    long wait = pacingStart + i * intervalNanos - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                    mock.exitNow(namespace, Names.podName("fw" + i, "worker", 0), 0);
+                }
+                await(() -> countReflected(observer, paced) >= paced, "the ended tasks reflected", progress,
+                        () -> countReflected(observer, paced) + " of " + paced + " reflected");
+                List<Double> latencies = new ArrayList<>();
+                for (int i = 0; i < paced; i++) {
+                    String pod = Names.podName("fw" + i, "worker", 0);
+                    Long ended = observer.podEnded.get(pod);
+                    Long reflected = observer.taskReflected.get(pod);
+                    if (ended != null && reflected != null) {
+                        latencies.add(Math.max(0, reflected - ended) / 1e6);
+                    }
+                }
+                Collections.sort(latencies);
+                double p50 = NodeBenchmark.percentile(latencies, 0.50);
+                double p99 = NodeBenchmark.percentile(latencies, 0.99);
+                progress.step(String.format(Locale.ROOT, "  pod phase change → Framework status: p50 %.1f ms, p99 %.1f ms "
+                        + "(%d samples)", p50, p99, latencies.size()));
+
+                // 4. completion: every remaining task ends at once
+                progress.step("Ending every remaining task at once");
+                long completionStart = System.nanoTime();
+                for (int i = 0; i < frameworks; i++) {
+                    for (int t = 0; t < tasks; t++) {
+                        if (t == 0 && i < paced) {
+                            continue;
+                        }
+                        mock.exitNow(namespace, Names.podName("fw" + i, "worker", t), 0);
+                    }
+                }
+                await(() -> observer.frameworkCompleted.size() >= frameworks, "all Frameworks completed", progress,
+                        () -> observer.frameworkCompleted.size() + " of " + frameworks + " completed");
+                double completionSeconds = (System.nanoTime() - completionStart) / 1e9;
+                double completedPerSecond = frameworks / completionSeconds;
+                progress.step(String.format(Locale.ROOT, "  %,d Frameworks completed in %.1f s (%.0f/s)", frameworks,
+                        completionSeconds, completedPerSecond));
+                progress.step("  where the time went: " + observer.timeline(completionStart, frameworks, List.of(
+                        FrameworkState.AttemptDeletionPending, FrameworkState.AttemptDeletionRequested,
+                        FrameworkState.AttemptDeleting, FrameworkState.AttemptCompleted, FrameworkState.Completed)));
+                progress.step("  the controller's requests per Framework: " + requests.perFramework(frameworks));
+                return new Result(frameworks, tasks, ceiling, podsPerSecond, startSeconds, rate, p50, p99, heapPerThousand,
+                        completedPerSecond, writes + second.statusWrites());
+            }
+        } finally {
+            NodeBenchmark.deleteNamespace(client, namespace, progress);
+        }
+    }
+
+    /** A Framework controller of its own (client, informers, workers) scoped to the benchmark's namespace. */
+    private record Controller(Manager manager, FrameworkController controller) implements AutoCloseable {
+
+        static Controller start(ControlPlane plane, String namespace, FrameworkConfig config, RequestCounter requests)
+                throws Exception {
+            KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(plane.kubeconfigYaml()))
+                    .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", requests)).build();
+            Manager manager = new Manager(client, new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(5)));
+            manager.closeOnStop(client);
+            FrameworkController controller = new FrameworkController(client, manager.informers(), config,
+                    manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC());
+            manager.add(controller);
+            manager.start();
+            return new Controller(manager, controller);
+        }
+
+        /** Waits until the work queue has stayed empty for a second. */
+        void awaitIdle() throws InterruptedException {
+            long idleSince = System.nanoTime();
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (System.nanoTime() - idleSince < 1_000_000_000L && System.nanoTime() < deadline) {
+                if (controller.queueLength() > 0) {
+                    idleSince = System.nanoTime();
+                }
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        }
+
+        long statusWrites() {
+            return (long) manager.metrics().registry().get("capstan.framework.status.writes").counter().count();
+        }
+
+        @Override
+        public void close() {
+            manager.close();
+        }
+    }
+
+    /** Counts a client's requests by method and resource, e.g. "PATCH frameworks/status". */
+    static final class RequestCounter implements io.fabric8.kubernetes.client.http.Interceptor {
+        private final Map<String, java.util.concurrent.atomic.LongAdder> counts = new ConcurrentHashMap<>();
+
+        @Override
+        public void before(io.fabric8.kubernetes.client.http.BasicBuilder builder,
+                io.fabric8.kubernetes.client.http.HttpRequest request, RequestTags tags) {
+            String path = request.uri().getPath();
+            if ("GET".equals(request.method()) && request.uri().getQuery() != null
+                    && request.uri().getQuery().contains("watch=true")) {
+                return;
+            }
+            String[] parts = path.split("/");
+            String resource = parts.length >= 2 && parts[parts.length - 1].equals("status")
+                    ? parts[parts.length - 3] + "/status" : kind(parts);
+            counts.computeIfAbsent(request.method() + " " + resource, k -> new java.util.concurrent.atomic.LongAdder())
+                    .increment();
+        }
+
+        private static String kind(String[] parts) {
+            for (String resource : List.of("frameworks", "pods", "configmaps", "events", "leases")) {
+                for (String part : parts) {
+                    if (part.equals(resource)) {
+                        return resource;
+                    }
+                }
+            }
+            return String.join("/", parts);
+        }
+
+        String perFramework(int frameworks) {
+            return new java.util.TreeMap<>(counts).entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.1f",
+                    e.getKey(), e.getValue().doubleValue() / frameworks)).collect(java.util.stream.Collectors.joining(", "));
+        }
+    }
+
+    private static long countReflected(Observer observer, int paced) {
+        long count = 0;
+        for (int i = 0; i < paced; i++) {
+            if (observer.taskReflected.containsKey(Names.podName("fw" + i, "worker", 0))) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static void await(Supplier<Boolean> condition, String what, Progress progress, Supplier<String> status)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        long nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.get()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " did not happen within 30 minutes: " + status.get());
+            }
+            if (System.nanoTime() > nextReport) {
+                progress.step("  ... " + status.get());
+                nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            }
+            TimeUnit.MILLISECONDS.sleep(20);
+        }
+    }
+}
