@@ -234,13 +234,10 @@ public final class FrameworkFixture implements AutoCloseable {
         org.awaitility.Awaitility.await().alias(name + " deleted").atMost(waitLimit()).until(() -> get(name) == null);
     }
 
-    /** Asserts that the condition keeps holding for a while (for "stays in state X" expectations). */
+    /** Asserts that the condition holds throughout the period (for "stays in state X"); a lapse fails it. */
     public void assertStays(String name, Duration period, Consumer<Framework> assertion) throws InterruptedException {
-        long end = System.nanoTime() + period.toNanos();
-        while (System.nanoTime() < end) {
-            assertion.accept(get(name));
-            Thread.sleep(100);
-        }
+        org.awaitility.Awaitility.await().alias(name + " stays").during(period).atMost(period.plusSeconds(1))
+                .pollInterval(Duration.ofMillis(100)).untilAsserted(() -> assertion.accept(get(name)));
     }
 
     public static TaskStatus task(Framework framework, String role, int index) {

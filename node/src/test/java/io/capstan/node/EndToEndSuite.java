@@ -137,18 +137,26 @@ abstract class EndToEndSuite {
         createAndAwaitReady(testPod("graceful", 1));
         await().atMost(NodeFixture.waitLimit()).until(() -> providerHas("graceful"));
 
-        fixture.client.pods().inNamespace(fixture.namespace.name()).withName("graceful").delete();
+        // A watch sees the Terminating pod however quickly the node then finishes the deletion.
+        AtomicReference<Pod> terminating = new AtomicReference<>();
+        try (var watch = fixture.client.pods().inNamespace(fixture.namespace.name()).withName("graceful")
+                .watch(new io.fabric8.kubernetes.client.Watcher<Pod>() {
+                    @Override
+                    public void eventReceived(Action action, Pod pod) {
+                        if (pod.getMetadata().getDeletionTimestamp() != null) {
+                            terminating.compareAndSet(null, pod);
+                        }
+                    }
 
-        AtomicReference<Pod> lastSeen = new AtomicReference<>();
-        await().atMost(NodeFixture.waitLimit()).untilAsserted(() -> {
-            Pod current = fixture.get("graceful");
-            if (current != null) {
-                lastSeen.set(current);
-            }
-            assertThat(current == null || current.getMetadata().getDeletionTimestamp() != null).isTrue();
-        });
+                    @Override
+                    public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+                    }
+                })) {
+            fixture.client.pods().inNamespace(fixture.namespace.name()).withName("graceful").delete();
+            await().atMost(NodeFixture.waitLimit()).until(() -> terminating.get() != null);
+        }
         await().atMost(NodeFixture.waitLimit()).until(() -> !providerHas("graceful"));
-        assertThat(lastSeen.get().getMetadata().getDeletionGracePeriodSeconds()).isPositive();
+        assertThat(terminating.get().getMetadata().getDeletionGracePeriodSeconds()).isPositive();
         await().atMost(NodeFixture.waitLimit()).until(() -> fixture.get("graceful") == null);
     }
 

@@ -201,6 +201,8 @@ class NodeControllerIT {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             assertThat(node()).isNotNull();
             assertThat(node().getMetadata().getUid()).isNotEqualTo(firstUid);
+            // The garbage collector deletes the old Lease with the old Node; the agent creates a new one.
+            assertThat(lease()).isNotNull();
             assertThat(lease().getMetadata().getOwnerReferences()).singleElement()
                     .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(node().getMetadata().getUid()));
         });

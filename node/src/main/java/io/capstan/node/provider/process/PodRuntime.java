@@ -361,13 +361,16 @@ final class PodRuntime {
         }
     }
 
+    /** Removes the pod's directory; tolerates files vanishing meanwhile (a second deletion of the same pod). */
     void removeSandbox() {
-        try (var walk = Files.walk(sandbox)) {
-            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+        for (int attempt = 0; attempt < 3 && Files.exists(sandbox); attempt++) {
+            try (var walk = Files.walk(sandbox)) {
+                for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                log.debug("Cannot remove the sandbox of {} yet: {}", name(), e.getMessage());
             }
-        } catch (IOException e) {
-            log.debug("Cannot remove the sandbox of {}: {}", name(), e.getMessage());
         }
     }
 
