@@ -218,12 +218,42 @@ public final class FrameworkFixture implements AutoCloseable {
     /** Waits until the Framework's status satisfies the condition and returns that Framework. */
     public Framework await(String name, String what, Predicate<Framework> condition) {
         Framework[] seen = new Framework[1];
-        org.awaitility.Awaitility.await().alias(name + ": " + what).atMost(waitLimit()).pollInterval(Duration.ofMillis(50)).until(() -> {
-            Framework framework = get(name);
-            seen[0] = framework;
-            return framework != null && framework.getStatus() != null && condition.test(framework);
-        });
+        try {
+            org.awaitility.Awaitility.await().alias(name + ": " + what).atMost(waitLimit()).pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        Framework framework = get(name);
+                        seen[0] = framework;
+                        return framework != null && framework.getStatus() != null && condition.test(framework);
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n" + diagnosis(name), e);
+        }
         return seen[0];
+    }
+
+    /** What a timed-out wait saw: the Framework's status, its pods and ConfigMap, and its Events. */
+    private String diagnosis(String name) {
+        StringBuilder out = new StringBuilder();
+        try {
+            Framework framework = get(name);
+            out.append("Framework status: ").append(framework == null ? "(gone)"
+                    : io.fabric8.kubernetes.client.utils.Serialization.asJson(framework.getStatus())).append('\n');
+            for (Pod pod : pods(name)) {
+                out.append("pod ").append(pod.getMetadata().getName()).append(" uid ").append(pod.getMetadata().getUid())
+                        .append(" deletionTimestamp ").append(pod.getMetadata().getDeletionTimestamp())
+                        .append(" status ").append(io.fabric8.kubernetes.client.utils.Serialization.asJson(pod.getStatus()))
+                        .append('\n');
+            }
+            var configMap = client.configMaps().inNamespace(namespace).withName(name + "-attempt").get();
+            out.append("ConfigMap: ").append(configMap == null ? "(none)" : configMap.getMetadata().getUid() + " finalizers "
+                    + configMap.getMetadata().getFinalizers() + " deletionTimestamp "
+                    + configMap.getMetadata().getDeletionTimestamp()).append('\n');
+            events(name).forEach(event -> out.append("event ").append(event.getReason()).append(": ")
+                    .append(event.getMessage()).append('\n'));
+        } catch (RuntimeException e) {
+            out.append("(diagnosis failed: ").append(e.getMessage()).append(')');
+        }
+        return out.toString();
     }
 
     public Framework awaitState(String name, FrameworkState state) {
