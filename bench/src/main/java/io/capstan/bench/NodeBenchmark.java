@@ -269,8 +269,29 @@ public final class NodeBenchmark {
         }
     }
 
-    /** Deletes a namespace and waits until it is gone, so its pods' deletion does not load the next phase. */
+    /**
+     * Deletes a namespace and waits until it is gone, so its pods' deletion does not load the next phase. Its pods
+     * are force-deleted first: their node has stopped, so a graceful deletion would wait for it forever.
+     */
     static void deleteNamespace(KubernetesClient client, String namespace, Progress progress) throws InterruptedException {
+        // One by one from 64 threads: a collection delete of 10,000 pods outlasts the client's request timeout.
+        List<Pod> pods = client.pods().inNamespace(namespace).list().getItems();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.Semaphore writers = new java.util.concurrent.Semaphore(64);
+            for (Pod pod : pods) {
+                writers.acquire();
+                executor.submit(() -> {
+                    try {
+                        client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).withGracePeriod(0)
+                                .delete();
+                    } catch (RuntimeException e) {
+                        // Gone already, or the namespace deletion below removes it.
+                    } finally {
+                        writers.release();
+                    }
+                });
+            }
+        }
         client.namespaces().withName(namespace).delete();
         long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
         while (client.namespaces().withName(namespace).get() != null) {
