@@ -179,13 +179,7 @@ class DeployIT {
     }
 
     private static void kubectl(TestCluster cluster, String... args) throws Exception {
-        Path kubectl = cluster.controlPlane().binaries().kubectl().orElseThrow();
-        List<String> command = new java.util.ArrayList<>(List.of(kubectl.toString(), "--kubeconfig",
-                cluster.controlPlane().kubeconfig().toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as("kubectl %s:\n%s", String.join(" ", args), output).isZero();
+        var run = cluster.kubectl().run(null, args);
+        assertThat(run.exitCode()).as("kubectl %s:\n%s%s", String.join(" ", args), run.out(), run.err()).isZero();
     }
 }

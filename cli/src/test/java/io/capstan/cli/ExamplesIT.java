@@ -14,12 +14,10 @@ import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -59,12 +57,8 @@ class ExamplesIT {
     }
 
     private void apply(String example) throws Exception {
-        Path kubectl = cluster.controlPlane().binaries().kubectl().orElseThrow();
-        Process process = new ProcessBuilder(kubectl.toString(), "--kubeconfig", cluster.controlPlane().kubeconfig().toString(),
-                "-n", namespace, "apply", "-f", EXAMPLES.resolve(example).toString()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(output).isZero();
+        var apply = cluster.kubectl().run(null, "-n", namespace, "apply", "-f", EXAMPLES.resolve(example).toString());
+        assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
     }
 
     private Framework get(String name) {

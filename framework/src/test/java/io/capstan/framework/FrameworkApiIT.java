@@ -76,7 +76,7 @@ class FrameworkApiIT {
 
     @Test
     void aPeerManifestIsAcceptedAsIsWithANullGracefulDeletionTimeout() throws Exception {
-        FrameworkFixture.Kubectl apply = fixture.kubectl(valid("peer"), "apply", "-f", "-");
+        io.capstan.testkit.Kubectl.Run apply = fixture.kubectl(valid("peer"), "apply", "-f", "-");
 
         assertThat(apply.exitCode()).as(apply.err()).isZero();
         assertThat(apply.out()).contains("framework.frameworkcontroller.microsoft.com/peer created");
@@ -110,7 +110,7 @@ class FrameworkApiIT {
         String manifest = valid("peer").replace(from, to);
         assertThat(manifest).as("the test's replacement applies").isNotEqualTo(valid("peer"));
 
-        FrameworkFixture.Kubectl apply = fixture.kubectl(manifest, "create", "-f", "-");
+        io.capstan.testkit.Kubectl.Run apply = fixture.kubectl(manifest, "create", "-f", "-");
 
         assertThat(apply.exitCode()).isNotZero();
         assertThat(apply.err()).contains("is invalid").contains(field);
@@ -125,7 +125,7 @@ class FrameworkApiIT {
                     task: {pod: {spec: {containers: []}}}
                 """;
 
-        FrameworkFixture.Kubectl apply = fixture.kubectl(manifest, "create", "-f", "-");
+        io.capstan.testkit.Kubectl.Run apply = fixture.kubectl(manifest, "create", "-f", "-");
 
         assertThat(apply.exitCode()).isNotZero();
         assertThat(apply.err()).contains("denied the request").contains("Framework twice has 3 problems")
@@ -150,7 +150,7 @@ class FrameworkApiIT {
         fixture.create(valid("columns"));
         fixture.awaitState("columns", FrameworkState.AttemptCreationPending);
 
-        FrameworkFixture.Kubectl get = fixture.kubectl(null, "get", "fw");
+        io.capstan.testkit.Kubectl.Run get = fixture.kubectl(null, "get", "fw");
 
         assertThat(get.exitCode()).as(get.err()).isZero();
         assertThat(get.out().lines().findFirst().orElseThrow()).containsPattern("NAME +STATE +ATTEMPT +RETRIES +AGE");

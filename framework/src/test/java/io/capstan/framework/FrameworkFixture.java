@@ -351,30 +351,11 @@ public final class FrameworkFixture implements AutoCloseable {
         return events(involvedName).stream().map(Event::getReason).toList();
     }
 
-    /** The outcome of a kubectl run. */
-    public record Kubectl(int exitCode, String out, String err) {
-    }
-
     /** Runs kubectl against the test cluster in the test's namespace, with {@code input} on its standard input. */
-    public Kubectl kubectl(String input, String... args) throws Exception {
-        java.nio.file.Path kubectl = cluster.controlPlane().binaries().kubectl()
-                .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl"));
-        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig",
-                cluster.controlPlane().kubeconfig().toString(), "-n", namespace));
+    public io.capstan.testkit.Kubectl.Run kubectl(String input, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("-n", namespace));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).start();
-        if (input != null) {
-            process.getOutputStream().write(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-        process.getOutputStream().close();
-        byte[] out = process.getInputStream().readAllBytes();
-        byte[] err = process.getErrorStream().readAllBytes();
-        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("kubectl " + String.join(" ", args) + " did not finish in 60s");
-        }
-        return new Kubectl(process.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8),
-                new String(err, java.nio.charset.StandardCharsets.UTF_8));
+        return cluster.kubectl().run(input, command.toArray(String[]::new));
     }
 
     @Override

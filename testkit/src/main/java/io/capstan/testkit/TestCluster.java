@@ -34,6 +34,13 @@ public final class TestCluster {
         return Config.fromKubeconfig(controlPlane.kubeconfigYaml());
     }
 
+    /** The control plane's kubectl, configured for this cluster as its admin. */
+    public Kubectl kubectl() {
+        return new Kubectl(controlPlane.binaries().kubectl()
+                .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl")),
+                controlPlane.kubeconfig());
+    }
+
     public String kubeconfigYaml() {
         return controlPlane.kubeconfigYaml();
     }
