@@ -34,13 +34,18 @@ public final class KubeClients {
     }
 
     public static KubernetesClient create(Config config, double qps, int burst) {
-        KubernetesClientBuilder builder = new KubernetesClientBuilder().withConfig(config);
+        KubernetesClientBuilder builder = builder(config);
         if (qps > 0) {
             TokenBucketRateLimiter<Object> bucket = new TokenBucketRateLimiter<>(qps, Math.max(1, burst));
             builder.withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("capstan-qps",
                     new Throttle(bucket)));
         }
         return builder.build();
+    }
+
+    /** A builder with Capstan's client settings (deduplicated strings in everything read), for callers that add more. */
+    public static KubernetesClientBuilder builder(Config config) {
+        return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(DeduplicatedStrings.serialization());
     }
 
     public static Config loadConfig(Path kubeconfig) {

@@ -95,7 +95,7 @@ public final class Informers implements AutoCloseable {
             throw new IllegalStateException("informer for " + type + " requested after the informers were started");
         }
         SharedIndexInformer<T> informer = source.operation().runnableInformer(0);
-        informer.itemStore(new ManagedFieldsStrippingStore<>());
+        informer.itemStore(new CompactingStore<>());
         informer.exceptionHandler((isStarted, error) -> {
             log.warn("Watching {} failed ({}); retrying", type, error.getMessage());
             return true;
