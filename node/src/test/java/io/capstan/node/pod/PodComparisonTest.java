@@ -2,8 +2,10 @@ package io.capstan.node.pod;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 
 class PodComparisonTest {
@@ -69,5 +71,21 @@ class PodComparisonTest {
         assertThat(merged.getMetadata().getAnnotations()).containsEntry("provider/note", "x");
         assertThat(merged.getStatus().getPhase()).isEqualTo("Running");
         assertThat(merged.getMetadata().getResourceVersion()).as("written against the server's version").isEqualTo("1");
+    }
+
+    @Test
+    void theStatusPatchCarriesOnlyWhatChangedAndTheServersVersion() throws Exception {
+        Pod server = new PodBuilder(pod()).editStatus().withMessage("stale message").endStatus().build();
+        Pod updated = new PodBuilder(pod()).editMetadata().addToLabels("provider", "added").endMetadata()
+                .editStatus().withPhase("Running").withPodIP("10.0.0.7").endStatus().build();
+        KubernetesSerialization json = new KubernetesSerialization();
+
+        JsonNode patch = json.convertValue(
+                json.unmarshal(PodController.statusPatch(json, server, updated), Object.class), JsonNode.class);
+
+        assertThat(patch.toString()).isEqualTo("{\"metadata\":{\"resourceVersion\":\"1\",\"labels\":{\"provider\":\"added\"}},"
+                + "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.7\",\"message\":null}}");
+        assertThat(PodController.statusPatch(json, server, server))
+                .as("nothing changed: only the version guard").isEqualTo("{\"metadata\":{\"resourceVersion\":\"1\"},\"status\":{}}");
     }
 }

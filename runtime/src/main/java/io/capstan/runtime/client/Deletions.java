@@ -4,13 +4,7 @@ import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Deletes guarded by a UID precondition, which fabric8's DSL cannot express: the delete only succeeds on the very
@@ -47,19 +41,8 @@ public final class Deletions {
             body.append(",\"propagationPolicy\":\"").append(propagation.toString()).append('"');
         }
         body.append('}');
-        String url = client.getMasterUrl().toString().replaceAll("/$", "") + path(type, namespace, name);
-        HttpRequest request = client.getHttpClient().newHttpRequestBuilder().uri(url)
-                .method("DELETE", "application/json", body.toString()).build();
-        HttpResponse<String> response;
-        try {
-            response = client.getHttpClient().sendAsync(request, String.class).get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KubernetesClientException("interrupted while deleting " + namespace + "/" + name, e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new KubernetesClientException("deleting " + type.getSimpleName() + " " + namespace + "/" + name
-                    + " failed: " + e.getMessage(), e);
-        }
+        HttpResponse<String> response = RawRequests.exchange(client, "DELETE", RawRequests.path(type, namespace, name),
+                RawRequests.JSON, body.toString());
         return switch (response.code()) {
             case 200, 202 -> Outcome.DELETED;
             case 404 -> Outcome.NOT_FOUND;
@@ -67,20 +50,5 @@ public final class Deletions {
             default -> throw new KubernetesClientException("deleting " + type.getSimpleName() + " " + namespace + "/"
                     + name + " failed with HTTP " + response.code() + ": " + response.body(), response.code(), null);
         };
-    }
-
-    static String path(Class<? extends HasMetadata> type, String namespace, String name) {
-        String group = HasMetadata.getGroup(type);
-        String version = HasMetadata.getVersion(type);
-        StringBuilder path = new StringBuilder(group == null || group.isEmpty() ? "/api/" + version
-                : "/apis/" + group + "/" + version);
-        if (namespace != null) {
-            path.append("/namespaces/").append(encode(namespace));
-        }
-        return path.append('/').append(HasMetadata.getPlural(type)).append('/').append(encode(name)).toString();
-    }
-
-    private static String encode(String segment) {
-        return URLEncoder.encode(segment, StandardCharsets.UTF_8);
     }
 }
