@@ -13,6 +13,7 @@ import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
 import io.capstan.framework.model.StatusCompression;
 import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.controller.Controller;
 import io.capstan.runtime.controller.LeaderWork;
 import io.capstan.runtime.controller.Result;
@@ -25,8 +26,6 @@ import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
@@ -313,9 +312,9 @@ public final class FrameworkController implements LeaderWork {
         ArrayNode patch = JSON.createArrayNode();
         patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", cached.getMetadata().getUid());
         patch.addObject().put("op", "add").put("path", "/status").set("value", JSON.valueToTree(status));
-        // Given the cached object, the client does not GET the Framework first.
-        client.resources(Framework.class).inNamespace(cached.getMetadata().getNamespace()).resource(cached)
-                .subresource("status").patch(PatchContext.of(PatchType.JSON), patch.toString());
+        // Neither a GET before nor a decoded answer after: the controller's own expected status is what it reads next.
+        RawRequests.write(client, "PATCH", RawRequests.path(Framework.class, cached.getMetadata().getNamespace(),
+                cached.getMetadata().getName()) + "/status", RawRequests.JSON_PATCH, patch.toString());
         statusWrites.increment();
     }
 

@@ -1,5 +1,6 @@
 package io.capstan.runtime.events;
 
+import io.capstan.runtime.client.RawRequests;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.EventSource;
@@ -8,8 +9,6 @@ import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -127,6 +126,11 @@ public final class EventRecorder implements AutoCloseable {
         }
     }
 
+    /** Events recorded but not written yet. */
+    public int backlog() {
+        return backlogs.stream().mapToInt(BlockingQueue::size).sum();
+    }
+
     public static ObjectReference referenceTo(HasMetadata object) {
         return new ObjectReferenceBuilder()
                 .withApiVersion(object.getApiVersion())
@@ -178,8 +182,8 @@ public final class EventRecorder implements AutoCloseable {
         if (previous != null) {
             String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + at + "\"}";
             try {
-                client.v1().events().inNamespace(previous.namespace).withName(previous.name)
-                        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                RawRequests.write(client, "PATCH", RawRequests.path(Event.class, previous.namespace, previous.name),
+                        RawRequests.MERGE_PATCH, patch);
                 return;
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 404) {
@@ -215,7 +219,9 @@ public final class EventRecorder implements AutoCloseable {
                 .withLastTimestamp(at)
                 .withCount(1)
                 .build();
-        client.v1().events().inNamespace(namespace).resource(created).create();
+        // The created Event is not read back: its name is ours, and decoding answers is a busy recorder's main cost.
+        RawRequests.write(client, "POST", RawRequests.path(Event.class, namespace, null), RawRequests.JSON,
+                client.getKubernetesSerialization().asJson(created));
         synchronized (recent) {
             recent.put(eventKey, new Aggregate(namespace, created.getMetadata().getName(), 1));
         }
