@@ -17,11 +17,11 @@ import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.Manager;
+import io.capstan.runtime.client.KubeClients;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -343,7 +343,7 @@ public final class FrameworkBenchmark {
 
         static Controller start(ControlPlane plane, String namespace, FrameworkConfig config, RequestCounter requests)
                 throws Exception {
-            KubernetesClient client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(plane.kubeconfigYaml()))
+            KubernetesClient client = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()))
                     .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", requests)).build();
             Manager manager = new Manager(client, new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(5)));
             manager.closeOnStop(client);

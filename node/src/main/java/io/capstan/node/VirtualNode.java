@@ -248,6 +248,11 @@ public final class VirtualNode implements AutoCloseable {
         return caches.nodePods();
     }
 
+    /** Pod keys queued or in flight plus Events not written yet: zero when the node has caught up. */
+    public int pendingWork() {
+        return pods.queueLengths().values().stream().mapToInt(Integer::intValue).sum() + events.backlog();
+    }
+
     public PodController podController() {
         return pods;
     }
