@@ -144,8 +144,11 @@ public final class FrameworkBenchmark {
         private final SharedIndexInformer<Framework> frameworks;
 
         Observer(KubernetesClient client, String namespace) {
-            pods = client.pods().inNamespace(namespace).inform(new Handler<>(this::seePod));
-            frameworks = client.resources(Framework.class).inNamespace(namespace).inform(new Handler<>(this::seeFramework));
+            // Paged lists, like the controller's informers: a one-shot re-LIST of 10,000 Frameworks timed out again
+            // and again under load, and the benchmark stopped seeing progress.
+            pods = client.pods().inNamespace(namespace).withLimit(500L).inform(new Handler<>(this::seePod));
+            frameworks = client.resources(Framework.class).inNamespace(namespace).withLimit(500L)
+                    .inform(new Handler<>(this::seeFramework));
         }
 
         private void seePod(Pod pod) {

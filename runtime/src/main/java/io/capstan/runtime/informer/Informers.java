@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Informers implements AutoCloseable {
 
+    /** Objects per LIST page when an informer (re)lists: client-go's default. */
+    static final long LIST_PAGE_SIZE = 500;
+
     private static final Logger log = LoggerFactory.getLogger(Informers.class);
 
     private final KubernetesClient client;
@@ -94,7 +97,9 @@ public final class Informers implements AutoCloseable {
         if (started) {
             throw new IllegalStateException("informer for " + type + " requested after the informers were started");
         }
-        SharedIndexInformer<T> informer = source.operation().runnableInformer(0);
+        // Lists come in pages, as client-go's reflector asks for them: one LIST of 10,000 Frameworks on a busy server
+        // outlasted the client's 10 s request timeout and was retried forever, leaving the cache without updates.
+        SharedIndexInformer<T> informer = source.operation().withLimit(LIST_PAGE_SIZE).runnableInformer(0);
         informer.itemStore(new CompactingStore<>());
         informer.exceptionHandler((isStarted, error) -> {
             log.warn("Watching {} failed ({}); retrying", type, error.getMessage());
