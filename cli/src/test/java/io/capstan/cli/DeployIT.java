@@ -2,6 +2,8 @@ package io.capstan.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
 import io.capstan.testkit.EmbeddedCluster;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * deploy/capstan.yaml is what a real cluster runs: its objects apply cleanly, and 'capstan operator' as the
- * Deployment starts it, authenticated as the manifest's ServiceAccount with nothing but the manifest's RBAC, runs a
+ * deploy/capstan.yaml is what a real cluster runs: its objects apply cleanly, and 'capstan operator' with the
+ * Deployment's arguments, authenticated as the manifest's ServiceAccount with nothing but the manifest's RBAC, runs a
  * Framework through its life, elects a leader, and registers its webhook with a CA shared through a Secret.
  */
 @EmbeddedCluster
@@ -36,6 +39,9 @@ class DeployIT {
 
     private static final Path DEPLOY = Path.of("..", "deploy");
     private static final String SYSTEM = "capstan-system";
+    /** Names in deploy/capstan.yaml, the chart rendered for a release named capstan. */
+    private static final String DEPLOYMENT = "capstan";
+    private static final String SERVICE_ACCOUNT = "capstan";
 
     @Test
     void theOperatorRunsAFrameworkWithOnlyTheManifestsPermissions(TestCluster cluster, TestNamespace namespace,
@@ -43,17 +49,23 @@ class DeployIT {
         KubernetesClient admin = cluster.client();
         kubectl(cluster, "apply", "-f", DEPLOY.resolve("crds").toString());
         kubectl(cluster, "apply", "-f", DEPLOY.resolve("capstan.yaml").toString());
-        // The image is not built here; the operator runs as a process below, as the ServiceAccount.
-        kubectl(cluster, "-n", SYSTEM, "scale", "deployment/capstan-operator", "--replicas=0");
+        // The image is not built here; the operator runs as a process below, as the ServiceAccount, with the
+        // Deployment's own arguments except the listen addresses (free ports here).
+        kubectl(cluster, "-n", SYSTEM, "scale", "deployment/" + DEPLOYMENT, "--replicas=0");
         Path kubeconfig = serviceAccountKubeconfig(cluster, work);
+        List<String> manifestArgs = admin.apps().deployments().inNamespace(SYSTEM).withName(DEPLOYMENT).get().getSpec()
+                .getTemplate().getSpec().getContainers().getFirst().getArgs();
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName()));
+        manifestArgs.stream().filter(arg -> !arg.matches("--(webhook|metrics|health-probe)-bind-address=.*"))
+                .forEach(command::add);
+        command.addAll(List.of("--kubeconfig", kubeconfig.toString(), "--webhook-bind-address", "127.0.0.1:0",
+                "--metrics-bind-address", "0", "--health-probe-bind-address", "0"));
+        String leaseName = manifestArgs.stream().filter(arg -> arg.startsWith("--leader-election-id="))
+                .map(arg -> arg.substring(arg.indexOf('=') + 1)).findFirst().orElse("capstan-operator");
 
         Path log = work.resolve("operator.log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process operator = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "operator", "--kubeconfig", kubeconfig.toString(), "--leader-elect",
-                "--leader-election-namespace", SYSTEM, "--webhook-service", SYSTEM + "/capstan-webhook",
-                "--webhook-bind-address", "127.0.0.1:0", "--metrics-bind-address", "0", "--health-probe-bind-address", "0")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process operator = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             String name = "deployed";
             admin.resources(Framework.class).inNamespace(namespace.name()).resource(new io.fabric8.kubernetes.client.utils
@@ -94,7 +106,7 @@ class DeployIT {
             await(operator, log, "Events are written", () -> admin.v1().events().inNamespace(namespace.name())
                     .withField("involvedObject.name", name).list().getItems().stream()
                     .anyMatch(event -> "FrameworkCompleted".equals(event.getReason())));
-            Lease lease = admin.leases().inNamespace(SYSTEM).withName("capstan-operator").get();
+            Lease lease = admin.leases().inNamespace(SYSTEM).withName(leaseName).get();
             assertThat(lease.getSpec().getHolderIdentity()).isNotBlank();
             Secret ca = admin.secrets().inNamespace(SYSTEM).withName("capstan-webhook-ca").get();
             assertThat(ca).isNotNull();
@@ -112,6 +124,34 @@ class DeployIT {
             admin.admissionRegistration().v1().validatingWebhookConfigurations().withName("capstan-frameworks").delete();
             admin.namespaces().withName(SYSTEM).delete();
         }
+    }
+
+    @Test
+    void theChartInstallsAndUninstallsWithHelm(TestCluster cluster) {
+        KubernetesClient admin = cluster.client();
+        String release = "capstan-chart";
+        String chartNamespace = "capstan-chart-system";
+        // No image here: zero replicas; the objects and their RBAC are what DeployIT's other test runs the operator on.
+        Release installed = new Helm(HelmChartTest.CHART).install().withName(release).withNamespace(chartNamespace)
+                .createNamespace().withKubeConfigContents(cluster.kubeconfigYaml()).set("replicaCount", 0).call();
+        try {
+            assertThat(installed.getStatus()).isEqualTo("deployed");
+            assertThat(admin.apps().deployments().inNamespace(chartNamespace).withName(release).get()).isNotNull();
+            assertThat(admin.services().inNamespace(chartNamespace).withName(release + "-webhook").get()).isNotNull();
+            assertThat(admin.serviceAccounts().inNamespace(chartNamespace).withName(release).get()).isNotNull();
+            assertThat(admin.rbac().clusterRoles().withName(release).get()).isNotNull();
+            assertThat(admin.apiextensions().v1().customResourceDefinitions()
+                    .withName("frameworks.frameworkcontroller.microsoft.com").get()).isNotNull();
+        } finally {
+            Helm.uninstall(release).withNamespace(chartNamespace).withKubeConfigContents(cluster.kubeconfigYaml()).call();
+        }
+        // Uninstalled: the release's objects go, the CRD (and so every user's Frameworks) stays, as Helm does for crds/.
+        Awaitility.await("the release's objects deleted").atMost(Duration.ofMinutes(1)).until(() ->
+                admin.apps().deployments().inNamespace(chartNamespace).withName(release).get() == null
+                        && admin.rbac().clusterRoles().withName(release).get() == null);
+        assertThat(admin.apiextensions().v1().customResourceDefinitions()
+                .withName("frameworks.frameworkcontroller.microsoft.com").get()).isNotNull();
+        admin.namespaces().withName(chartNamespace).delete();
     }
 
     private static FrameworkState state(KubernetesClient client, TestNamespace namespace, String name) {
@@ -146,7 +186,7 @@ class DeployIT {
         KubernetesClient admin = cluster.client();
         String[] token = new String[1];
         Awaitility.await("the ServiceAccount's token").atMost(Duration.ofMinutes(1)).until(() -> {
-            ServiceAccount account = admin.serviceAccounts().inNamespace(SYSTEM).withName("capstan").get();
+            ServiceAccount account = admin.serviceAccounts().inNamespace(SYSTEM).withName(SERVICE_ACCOUNT).get();
             if (account == null || account.getSecrets() == null || account.getSecrets().isEmpty()) {
                 return false;
             }

@@ -1,0 +1,155 @@
+package io.capstan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import io.capstan.framework.controller.FrameworkConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Helm chart, rendered and linted by real Helm (its Go library through helm-java): it lints clean, its values do
+ * what values.yaml says, and deploy/capstan.yaml is exactly its rendering with default values, so the plain manifests
+ * and the chart cannot drift apart (DeployIT runs the operator with that rendering's RBAC).
+ */
+class HelmChartTest {
+
+    static final Path CHART = Path.of("..", "charts", "capstan");
+    static final Path DEPLOY_MANIFEST = Path.of("..", "deploy", "capstan.yaml");
+    /** Set to regenerate deploy/capstan.yaml from the chart instead of comparing. */
+    private static final String REGENERATE = "capstan.regenerateDeployManifest";
+    private static final String NAMESPACE = "capstan-system";
+
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    @Test
+    void theChartLintsCleanInStrictMode() {
+        LintResult lint = new Helm(CHART).lint().strict().call();
+        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.getMessages()).noneMatch(message -> message.contains("[WARNING]") || message.contains("[ERROR]"));
+    }
+
+    @Test
+    void theDeployManifestIsTheChartRenderedWithDefaultValues() throws Exception {
+        String expected = deployManifest(new Helm(CHART).template().withName("capstan").withNamespace(NAMESPACE)
+                .skipCrds().call());
+        if (Boolean.getBoolean(REGENERATE)) {
+            Files.writeString(DEPLOY_MANIFEST, expected);
+        }
+        assertThat(Files.readString(DEPLOY_MANIFEST))
+                .as("deploy/capstan.yaml is generated from charts/capstan; after changing the chart run\n"
+                        + "  ./mvnw -B -pl cli test -Dtest=HelmChartTest -D" + REGENERATE + "=true")
+                .isEqualTo(expected);
+    }
+
+    @Test
+    void theChartCarriesTheSameFrameworkCrdAsDeploy() throws Exception {
+        String crd = "frameworks.frameworkcontroller.microsoft.com.yaml";
+        assertThat(Files.readString(CHART.resolve("crds").resolve(crd)))
+                .as("charts/capstan/crds and deploy/crds hold the same CRD")
+                .isEqualTo(Files.readString(Path.of("..", "deploy", "crds", crd)));
+    }
+
+    @Test
+    void defaultsRunTwoReplicasWithLeaderElectionAndTheWebhook() {
+        List<HasMetadata> objects = render(template -> template);
+        Container operator = operator(objects);
+        assertThat(deployment(objects).getSpec().getReplicas()).isEqualTo(2);
+        assertThat(operator.getImage()).isEqualTo("capstan:0.1.0");
+        assertThat(operator.getArgs()).contains("operator", "--leader-elect", "--leader-election-namespace=" + NAMESPACE,
+                "--webhook-service=" + NAMESPACE + "/capstan-webhook");
+        assertThat(objects).anySatisfy(object -> assertThat(object).isInstanceOf(Service.class)
+                .extracting(o -> o.getMetadata().getName()).isEqualTo("capstan-webhook"));
+        assertThat(objects).noneMatch(ConfigMap.class::isInstance);
+        // Arguments the operator's command line accepts.
+        assertThat(new picocli.CommandLine(new OperatorCommand()).parseArgs(
+                operator.getArgs().subList(1, operator.getArgs().size()).toArray(String[]::new)).errors()).isEmpty();
+    }
+
+    @Test
+    void frameworkConfigBecomesAConfigMapTheOperatorLoads(@TempDir Path work) throws Exception {
+        List<HasMetadata> objects = render(template -> template
+                .set("frameworkConfig.frameworkCompletedRetainSec", 600));
+        ConfigMap config = objects.stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst()
+                .orElseThrow();
+        Path file = work.resolve("frameworkcontroller.yaml");
+        Files.writeString(file, config.getData().get("frameworkcontroller.yaml"));
+        assertThat(FrameworkConfig.load(file).frameworkCompletedRetainSec).isEqualTo(600L);
+        Container operator = operator(objects);
+        assertThat(operator.getArgs()).contains("--framework-config=/etc/capstan/frameworkcontroller.yaml");
+        assertThat(operator.getVolumeMounts()).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/capstan"));
+        assertThat(deployment(objects).getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(volume -> assertThat(volume.getConfigMap()).isNotNull()
+                        .extracting(source -> source.getName()).isEqualTo(config.getMetadata().getName()));
+    }
+
+    @Test
+    void valuesTurnFeaturesOffAndScopeTheOperator() {
+        List<HasMetadata> objects = render(template -> template
+                .set("webhook.enabled", false).set("leaderElection.enabled", false).set("replicaCount", 1)
+                .set("watchNamespace", "team-a").set("image.tag", "dev").set("extraArgs[0]", "--install-crds=false"));
+        Container operator = operator(objects);
+        assertThat(objects).noneMatch(Service.class::isInstance);
+        assertThat(operator.getImage()).isEqualTo("capstan:dev");
+        assertThat(operator.getArgs()).contains("--namespace=team-a", "--install-crds=false")
+                .noneMatch(arg -> arg.startsWith("--webhook") || arg.startsWith("--leader"));
+        assertThat(operator.getPorts()).noneMatch(port -> "webhook".equals(port.getName()));
+    }
+
+    @Test
+    void aMissingServiceAccountNameIsReportedWhenTheChartDoesNotCreateOne() {
+        assertThatThrownBy(() -> render(template -> template.set("serviceAccount.create", false)))
+                .hasMessageContaining("serviceAccount.name is required when serviceAccount.create is false");
+        assertThat(deployment(render(template -> template.set("serviceAccount.create", false)
+                .set("serviceAccount.name", "existing"))).getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo("existing");
+    }
+
+    /** The chart's objects for a release named capstan with the given values, CRDs aside. */
+    private static List<HasMetadata> render(UnaryOperator<TemplateCommand> values) {
+        String yaml = values.apply(new Helm(CHART).template().withName("capstan").withNamespace(NAMESPACE).skipCrds())
+                .call();
+        return SERIALIZATION.unmarshal(yaml);
+    }
+
+    private static Deployment deployment(List<HasMetadata> objects) {
+        return objects.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).findFirst().orElseThrow();
+    }
+
+    private static Container operator(List<HasMetadata> objects) {
+        return deployment(objects).getSpec().getTemplate().getSpec().getContainers().getFirst();
+    }
+
+    /** What deploy/capstan.yaml holds: how to use it, the namespace, then the chart's rendering. */
+    private static String deployManifest(String rendered) {
+        return """
+                # Capstan's operator in a real cluster, without Helm: the Framework controller with leader election and
+                # the validating admission webhook. Apply the CRD first (kubectl apply -f deploy/crds/), then this file.
+                # With Helm: helm install capstan charts/capstan -n capstan-system --create-namespace
+                #
+                # GENERATED from charts/capstan with default values (HelmChartTest keeps the two identical); edit the
+                # chart, not this file.
+                #
+                # The image is the same jar `./capstan` runs, on a JRE: build it with
+                #   ./mvnw -B -q package -DskipTests && docker build -f deploy/Dockerfile -t capstan:0.1.0 .
+                # and push it where your cluster pulls from (or change `image:` below).
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: capstan-system
+                """ + rendered;
+    }
+}
