@@ -463,10 +463,18 @@ public final class PodController implements AutoCloseable {
         writeStatusUnconditionally(pod, status);
     }
 
+    /**
+     * A merge patch of only what this failure changes, without a resourceVersion: it must land even when the cache is
+     * behind, and, unlike a whole-pod update, it cannot revert status fields others wrote meanwhile.
+     */
     private void writeStatusUnconditionally(Pod pod, PodStatus status) {
-        Pod update = new PodBuilder(pod).withStatus(status).editMetadata().withResourceVersion(null).endMetadata().build();
+        var json = client.getKubernetesSerialization();
+        ObjectNode patch = JsonNodeFactory.instance.objectNode();
+        patch.set("status", MergePatch.diff(json.convertValue(pod.getStatus(), JsonNode.class),
+                json.convertValue(status, JsonNode.class)));
         try {
-            client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(update).updateStatus();
+            RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, pod.getMetadata().getNamespace(),
+                    pod.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH, patch.toString());
         } catch (KubernetesClientException e) {
             log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), e.getMessage());
         }
@@ -570,7 +578,7 @@ public final class PodController implements AutoCloseable {
      * A merge patch of what changed in the status, labels and annotations, guarded by the cached resourceVersion
      * (a stale cache gets 409 and is retried, as Virtual Kubelet's whole-pod UpdateStatus would).
      */
-    static String statusPatch(KubernetesSerialization json, Pod current, Pod updated) {
+    public static String statusPatch(KubernetesSerialization json, Pod current, Pod updated) {
         ObjectNode patch = JsonNodeFactory.instance.objectNode();
         ObjectNode metadata = patch.putObject("metadata");
         metadata.put("resourceVersion", current.getMetadata().getResourceVersion());
