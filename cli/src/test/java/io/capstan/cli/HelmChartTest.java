@@ -118,6 +118,18 @@ class HelmChartTest {
                 .isEqualTo("existing");
     }
 
+    @Test
+    void badValuesAreRejectedBeforeAnythingIsRendered() {
+        assertThatThrownBy(() -> render(template -> template.set("replicas", 3)))
+                .hasMessageContaining("additional properties 'replicas' not allowed");
+        assertThatThrownBy(() -> render(template -> template.set("webhook.failurePolicy", "Sometimes")))
+                .hasMessageContaining("failurePolicy");
+        assertThatThrownBy(() -> render(template -> template.set("frameworkConfig.workerNumber", 0)))
+                .hasMessageContaining("workerNumber");
+        assertThatThrownBy(() -> render(template -> template.set("logLevel", "verbose")))
+                .hasMessageContaining("logLevel");
+    }
+
     /** The chart's objects for a release named capstan with the given values, CRDs aside. */
     private static List<HasMetadata> render(UnaryOperator<TemplateCommand> values) {
         String yaml = values.apply(new Helm(CHART).template().withName("capstan").withNamespace(NAMESPACE).skipCrds())
