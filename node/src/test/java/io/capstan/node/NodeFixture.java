@@ -83,12 +83,31 @@ final class NodeFixture implements AutoCloseable {
 
     /** Runs kubectl with text on its standard input. */
     Result kubectlWithInput(String input, String... args) throws IOException, InterruptedException {
+        return run(input, kubectlCommand(args), args);
+    }
+
+    /**
+     * Runs kubectl in a terminal of the given size, as a user at a shell would (script(1) provides the terminal), so
+     * {@code exec -t} sends that size; the terminal's output (with CR LF line ends) is {@link Result#out()}.
+     */
+    Result kubectlInTerminal(int rows, int columns, String... args) throws IOException, InterruptedException {
+        String kubectl = String.join(" ", kubectlCommand(args).stream().map(word -> "'" + word.replace("'", "'\\''") + "'")
+                .toList());
+        return run(null, List.of("script", "-qfec", "stty rows " + rows + " cols " + columns + "; exec " + kubectl,
+                "/dev/null"), args);
+    }
+
+    private List<String> kubectlCommand(String... args) {
         Path kubeconfig = cluster.controlPlane().kubeconfig();
         Path kubectl = cluster.controlPlane().binaries().kubectl()
                 .orElseThrow(() -> new IllegalStateException("the Kubernetes binaries have no kubectl"));
         List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString(),
                 "-n", namespace.name()));
         command.addAll(List.of(args));
+        return command;
+    }
+
+    private static Result run(String input, List<String> command, String... args) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).start();
         if (input != null) {
             process.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));

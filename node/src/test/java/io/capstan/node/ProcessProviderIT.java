@@ -309,6 +309,18 @@ class ProcessProviderIT {
     }
 
     @Test
+    void execWithATerminalGetsTheClientsTerminalSize() throws Exception {
+        fixture.create(pod("terminal", "Never", shell("main", "sleep 3600")));
+        awaitPhase("terminal", "Running");
+
+        // kubectl sends its terminal's size on the resize stream; the command's own terminal takes it.
+        NodeFixture.Result sized = fixture.kubectlInTerminal(33, 111, "exec", "-it", "terminal", "--", "sh", "-c",
+                "sleep 1; stty size; [ -t 0 ] && echo on-a-terminal");
+        assertThat(sized.exitCode()).as(sized.out() + sized.err()).isZero();
+        assertThat(sized.out()).contains("33 111").contains("on-a-terminal");
+    }
+
+    @Test
     void kubectlPortForwardReachesThePod() throws Exception {
         int port = io.capstan.cluster.Ports.free();
         int local = io.capstan.cluster.Ports.free();

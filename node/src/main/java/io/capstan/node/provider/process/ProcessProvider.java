@@ -265,6 +265,9 @@ public final class ProcessProvider implements Provider, PodNotifier {
                     + " is not running (" + describe(target) + "); cannot exec into it");
         }
         Process process = target.exec(command, streams.tty());
+        if (streams.tty() && streams.resizes() != null) {
+            Thread.ofVirtual().start(() -> ExecTerminal.applyResizes(process, streams.resizes()));
+        }
         pump(process, streams);
         int code = process.waitFor();
         if (code != 0) {
