@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -61,7 +62,7 @@ public final class NodeBenchmark {
 
         public String row() {
             return String.format(Locale.ROOT,
-                    "| %,d | %.1f | %.0f | %.0f | %.0f (%.0f) | %.0f %% | %.0f %% | %.0f | %.0f %% | %.0f/s | %.0f | %.0f | %.1f |",
+                    "| %,d | %.1f | %.0f | %.0f | %.0f / %.0f | %.0f %% | %.0f %% | %.0f | %.0f %% | %.0f/s | %.0f | %.0f | %.1f |",
                     pods, burstSeconds, podsPerSecond, writesPerSecond, ceiling, minimalCeiling, 100 * podsPerSecond / ceiling,
                     100 * writesPerSecond / ceiling, quietPodsPerSecond, 100 * quietPodsPerSecond / ceiling, pacedRate,
                     p50Millis, p99Millis, heapBytesPerPod / 1024);
@@ -69,7 +70,7 @@ public final class NodeBenchmark {
     }
 
     public static String header() {
-        return "| pods | burst s | pods/s | node writes/s | API ceiling status/s, node's patch (minimal) | status ratio | write ratio "
+        return "| pods | burst s | pods/s | node writes/s | API ceiling status/s (node's patch / minimal) | status ratio | write ratio "
                 + "| pods/s, no Normal Events | status ratio, no Normal Events | paced create rate | p50 create→Running ms "
                 + "| p99 ms | heap KB/pod |\n"
                 + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
@@ -124,7 +125,7 @@ public final class NodeBenchmark {
         ApiServerBenchmark.measureCreates(client, namespace, "n", 64, 2000);
         List<Pod> created = client.pods().inNamespace(namespace).list().getItems();
         MockProvider provider = new MockProvider(new MockProvider.Capacity(created.size() + 1, "1000", "4Ti"), "127.0.0.1");
-        Map<String, String> patches = new java.util.HashMap<>();
+        Map<String, String> patches = new HashMap<>();
         for (Pod pod : created) {
             provider.createPod(pod);
             Pod running = new PodBuilder(pod).withStatus(provider.getPodStatus(namespace, pod.getMetadata().getName())

@@ -2,6 +2,7 @@ package io.capstan.node.provider.process;
 
 import io.capstan.node.api.AttachStreams.TerminalSize;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,7 +52,7 @@ final class ExecTerminal {
             Process stty = new ProcessBuilder(List.of("stty", "-F", terminal.get().toString(), "rows",
                     String.valueOf(size.height()), "cols", String.valueOf(size.width())))
                     .redirectErrorStream(true).start();
-            String output = new String(stty.getInputStream().readAllBytes()).trim();
+            String output = new String(stty.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (stty.waitFor() != 0) {
                 log.debug("stty on {} failed: {}", terminal.get(), output);
             }
