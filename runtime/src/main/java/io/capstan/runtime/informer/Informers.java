@@ -2,11 +2,15 @@ package io.capstan.runtime.informer;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
 import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.impl.BaseClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.impl.DefaultSharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.impl.ListerWatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +63,7 @@ public final class Informers implements AutoCloseable {
 
     /** The shared informer for a type within this process's watch scope, narrowed by selectors. */
     public synchronized <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> type, Selectors selectors) {
-        return informer(type.getName(), selectors, namespace, () -> {
+        return informer(type, type.getName(), selectors, namespace, () -> {
             var operation = client.resources(type);
             return narrow(namespace == null ? operation.inAnyNamespace() : operation.inNamespace(namespace), selectors);
         });
@@ -68,7 +72,7 @@ public final class Informers implements AutoCloseable {
     /** Like {@link #informer(Class, Selectors)} but always across all namespaces (e.g. a node's pods). */
     public synchronized <T extends HasMetadata> SharedIndexInformer<T> clusterWideInformer(Class<T> type,
             Selectors selectors) {
-        return informer(type.getName(), selectors, null, () -> narrow(client.resources(type).inAnyNamespace(), selectors));
+        return informer(type, type.getName(), selectors, null, () -> narrow(client.resources(type).inAnyNamespace(), selectors));
     }
 
     /** A shared informer for a type known only at run time (e.g. a CRD a user names). */
@@ -76,7 +80,7 @@ public final class Informers implements AutoCloseable {
             ResourceDefinitionContext context, Selectors selectors) {
         String key = context.getGroup() + "/" + context.getVersion() + "/" + context.getPlural();
         String scope = context.isNamespaceScoped() ? namespace : null;
-        return informer(key, selectors, scope, () -> {
+        return informer(GenericKubernetesResource.class, key, selectors, scope, () -> {
             var operation = client.genericKubernetesResources(context);
             return narrow(scope == null ? operation.inAnyNamespace() : operation.inNamespace(scope), selectors);
         });
@@ -87,8 +91,8 @@ public final class Informers implements AutoCloseable {
     }
 
     @SuppressWarnings("unchecked")
-    private <T extends HasMetadata> SharedIndexInformer<T> informer(String type, Selectors selectors, String scope,
-            Source<T> source) {
+    private <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> kind, String type, Selectors selectors,
+            String scope, Source<T> source) {
         String key = type + "|" + scope + "|" + selectors;
         SharedIndexInformer<?> existing = informers.get(key);
         if (existing != null) {
@@ -97,9 +101,13 @@ public final class Informers implements AutoCloseable {
         if (started) {
             throw new IllegalStateException("informer for " + type + " requested after the informers were started");
         }
-        // Lists come in pages, as client-go's reflector asks for them: one LIST of 10,000 Frameworks on a busy server
-        // outlasted the client's 10 s request timeout and was retried forever, leaving the cache without updates.
-        SharedIndexInformer<T> informer = source.operation().withLimit(LIST_PAGE_SIZE).runnableInformer(0);
+        // Lists start from the server's watch cache and ask for pages, as client-go's reflector does: one LIST of
+        // 10,000 Frameworks read from etcd on a busy server outlasted the client's 10 s request timeout and was
+        // retried forever, leaving the cache without updates.
+        ListerWatcher<T, KubernetesResourceList<T>> lister =
+                (ListerWatcher<T, KubernetesResourceList<T>>) source.operation().withLimit(LIST_PAGE_SIZE);
+        SharedIndexInformer<T> informer = new DefaultSharedIndexInformer<>(kind, new WatchCacheLists<>(lister), 0,
+                client.adapt(BaseClient.class).getExecutor());
         informer.itemStore(new CompactingStore<>());
         informer.exceptionHandler((isStarted, error) -> {
             log.warn("Watching {} failed ({}); retrying", type, error.getMessage());

@@ -1,0 +1,56 @@
+package io.capstan.runtime.informer;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ListOptions;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.dsl.internal.AbstractWatchManager;
+import io.fabric8.kubernetes.client.informers.impl.ListerWatcher;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Makes an informer's list start from the API server's watch cache, as client-go's reflector does: the first page
+ * asks for {@code resourceVersion=0} ("any version the server has"), which the server answers from memory, whole.
+ * fabric8's reflector asks without a resourceVersion, which the server must answer from etcd page by page; under
+ * load those pages queue behind every write and a re-LIST of 10,000 objects outlasted the request timeout. Pages
+ * after the first (when a server does page from its cache) and watches go through unchanged.
+ */
+record WatchCacheLists<T extends HasMetadata, L>(ListerWatcher<T, L> delegate) implements ListerWatcher<T, L> {
+
+    static final String ANY_VERSION = "0";
+
+    @Override
+    public CompletableFuture<L> submitList(ListOptions options) {
+        boolean firstPage = options.getContinue() == null || options.getContinue().isEmpty();
+        if (firstPage && options.getResourceVersion() == null) {
+            return delegate.submitList(new ListOptionsBuilder(options).withResourceVersion(ANY_VERSION).build());
+        }
+        return delegate.submitList(options);
+    }
+
+    @Override
+    public CompletableFuture<AbstractWatchManager<T>> submitWatch(ListOptions options, Watcher<T> watcher) {
+        return delegate.submitWatch(options, watcher);
+    }
+
+    @Override
+    public Long getLimit() {
+        return delegate.getLimit();
+    }
+
+    @Override
+    public int getWatchReconnectInterval() {
+        return delegate.getWatchReconnectInterval();
+    }
+
+    @Override
+    public String getApiEndpointPath() {
+        return delegate.getApiEndpointPath();
+    }
+
+    @Override
+    public Config getConfig() {
+        return delegate.getConfig();
+    }
+}
