@@ -320,15 +320,21 @@ class ProcessProviderIT {
         assertThat(sized.out()).contains("33 111").contains("on-a-terminal");
     }
 
-    @Test
-    void kubectlPortForwardReachesThePod() throws Exception {
+    /** A ready pod serving HTTP on a free port of the host; returns the port. */
+    private int servedOnAFreePort(String name) {
         int port = io.capstan.cluster.Ports.free();
-        int local = io.capstan.cluster.Ports.free();
-        fixture.create(pod("served", "Always", new ContainerBuilder().withName("web").withImage("python")
+        fixture.create(pod(name, "Always", new ContainerBuilder().withName("web").withImage("python")
                 .withCommand("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
                 .withNewReadinessProbe().withNewTcpSocket().withNewPort(port).endTcpSocket().withPeriodSeconds(1)
                 .endReadinessProbe()));
-        await().atMost(NodeFixture.waitLimit()).until(() -> Boolean.TRUE.equals(containerStatus("served").getReady()));
+        await().atMost(NodeFixture.waitLimit()).until(() -> Boolean.TRUE.equals(containerStatus(name).getReady()));
+        return port;
+    }
+
+    @Test
+    void kubectlPortForwardReachesThePod() throws Exception {
+        int port = servedOnAFreePort("served");
+        int local = io.capstan.cluster.Ports.free();
 
         Path kubectl = fixture.cluster.controlPlane().binaries().kubectl().orElseThrow();
         Process forward = new ProcessBuilder(kubectl.toString(), "--kubeconfig",
@@ -342,6 +348,38 @@ class ProcessProviderIT {
         } finally {
             forward.destroy();
             forward.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * fabric8 (the Java client our users' controllers use) speaks WebSocket, not SPDY, and the API server passes its
+     * upgrade through to the node unchanged: exec with stdin, stderr and the exit code, then port-forward.
+     */
+    @Test
+    void fabric8ExecAndPortForwardReachThePodOverWebSockets() throws Exception {
+        int port = servedOnAFreePort("websockets");
+        var pod = fixture.client.pods().inNamespace(fixture.namespace.name()).withName("websockets");
+
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        try (var exec = pod.redirectingInput().writingOutput(out).writingError(err)
+                .exec("sh", "-c", "head -n 1; echo oops >&2; exit 42")) {
+            exec.getInput().write("hello over a websocket\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            exec.getInput().flush();
+            assertThat(exec.exitCode().get(NodeFixture.waitLimit().toSeconds(), TimeUnit.SECONDS)).isEqualTo(42);
+        }
+        await().atMost(NodeFixture.waitLimit()).untilAsserted(() -> {
+            assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("hello over a websocket\n");
+            assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("oops\n");
+        });
+
+        try (var forward = pod.portForward(port)) {
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + forward.getLocalPort() + "/")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("Directory listing");
+            assertThat(forward.errorOccurred()).as(String.valueOf(forward.getServerThrowables())).isFalse();
         }
     }
 

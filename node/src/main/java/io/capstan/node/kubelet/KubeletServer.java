@@ -19,16 +19,19 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.SslContext;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +47,11 @@ public final class KubeletServer implements AutoCloseable {
     static final List<String> STREAM_PROTOCOLS = List.of("v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io",
             "v2.channel.k8s.io", "channel.k8s.io");
     static final String PORT_FORWARD_PROTOCOL = "portforward.k8s.io";
+    /** The same over WebSocket, as the kubelet offers them (fabric8's clients ask for v4.channel.k8s.io). */
+    static final List<String> WEBSOCKET_STREAM_PROTOCOLS = List.of("v5.channel.k8s.io", "v4.channel.k8s.io",
+            "v4.base64.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io");
+    static final List<String> WEBSOCKET_PORT_FORWARD_PROTOCOLS = List.of("v4.channel.k8s.io",
+            "v4.base64.channel.k8s.io", "channel.k8s.io", "base64.channel.k8s.io");
     private static final Set<String> TRUE = Set.of("true", "1", "t", "True", "TRUE");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -182,27 +190,121 @@ public final class KubeletServer implements AutoCloseable {
             // kubectl never asks for both; with a TTY the output is one stream
             stderr = false;
         }
-        String protocol = negotiate(exchange, STREAM_PROTOCOLS, "channel.k8s.io");
-        ExecSession.Request request = new ExecSession.Request(exchange.pathVariable("namespace"),
+        RemoteCommand.Request request = new RemoteCommand.Request(exchange.pathVariable("namespace"),
                 exchange.pathVariable("pod"), exchange.pathVariable("container"), exec ? command : List.of(), stdin,
                 stdout, stderr, tty);
+        if (WebSocketChannels.isUpgrade(exchange)) {
+            WebSocketChannels.accept(exchange, WEBSOCKET_STREAM_PROTOCOLS,
+                    (protocol, ws) -> startOverWebSocket(request, protocol, ws));
+            return;
+        }
+        String protocol = negotiate(exchange, STREAM_PROTOCOLS, "channel.k8s.io");
         upgrade(exchange, protocol, pipeline -> SpdyConnection.install(pipeline,
                 new ExecSession(provider, request, protocol, pipeline.channel(), streamCreationTimeout)));
     }
 
+    /** Channels 0–4 are stdin, stdout, stderr, error and resize; each exists only if it was asked for. */
+    private void startOverWebSocket(RemoteCommand.Request request, String protocol, WebSocketChannels ws) {
+        RemoteCommand command = new RemoteCommand(provider, request, ExecSession.protocolVersion(protocol),
+                new RemoteCommand.Streams(request.stdin() ? ws.input(0) : null, request.stdout() ? ws.output(1) : null,
+                        request.stderr() ? ws.output(2) : null, request.tty() ? ws.input(4) : null, ws.output(3),
+                        ws::close));
+        Thread running = Thread.ofVirtual().name(request.kind() + "-" + request.pod()).unstarted(() -> {
+            try {
+                // As the kubelet does: an empty message on the lowest writable channel says the session is up.
+                ws.send(request.stdout() ? 1 : request.stderr() ? 2 : 3, new byte[0]);
+            } catch (IOException e) {
+                return;
+            }
+            command.run();
+        });
+        ws.onClosed(running::interrupt);
+        running.start();
+    }
+
     private void portForward(HttpExchange exchange) {
-        String protocol = negotiate(exchange, List.of(PORT_FORWARD_PROTOCOL), PORT_FORWARD_PROTOCOL);
         String namespace = exchange.pathVariable("namespace");
         String pod = exchange.pathVariable("pod");
+        if (WebSocketChannels.isUpgrade(exchange)) {
+            List<Integer> ports = webSocketPorts(exchange);
+            WebSocketChannels.accept(exchange, WEBSOCKET_PORT_FORWARD_PROTOCOLS,
+                    (protocol, ws) -> forwardOverWebSocket(namespace, pod, ports, ws));
+            return;
+        }
+        String protocol = negotiate(exchange, List.of(PORT_FORWARD_PROTOCOL), PORT_FORWARD_PROTOCOL);
         upgrade(exchange, protocol, pipeline -> SpdyConnection.install(pipeline,
                 new PortForwardSession(provider, namespace, pod, pipeline.channel())));
+    }
+
+    /** The ports of a WebSocket port-forward: query parameters {@code port} (the kubelet's) or {@code ports}. */
+    static List<Integer> webSocketPorts(HttpExchange exchange) {
+        List<String> values = new ArrayList<>(exchange.queryParams("port"));
+        values.addAll(exchange.queryParams("ports"));
+        if (values.isEmpty()) {
+            throw HttpStatusException.badRequest("query parameter \"port\" is required");
+        }
+        List<Integer> ports = new ArrayList<>();
+        for (String value : values) {
+            for (String part : value.split(",")) {
+                try {
+                    int port = Integer.parseInt(part.trim());
+                    if (port < 1 || port > 65535) {
+                        throw new NumberFormatException();
+                    }
+                    ports.add(port);
+                } catch (NumberFormatException e) {
+                    throw HttpStatusException.badRequest("unable to parse \"" + value + "\" as a port (1-65535)");
+                }
+            }
+        }
+        return ports;
+    }
+
+    /**
+     * Port {@code i} uses channel {@code 2i} for data and {@code 2i+1} for errors; both first carry the port number
+     * (two bytes, little-endian), as the kubelet sends it. The connection closes once every port's connection ended.
+     */
+    private void forwardOverWebSocket(String namespace, String pod, List<Integer> ports, WebSocketChannels ws) {
+        Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+        List<Thread> forwards = new ArrayList<>();
+        for (int i = 0; i < ports.size(); i++) {
+            int port = ports.get(i);
+            int data = 2 * i;
+            InputStream in = ws.input(data);
+            forwards.add(Thread.ofVirtual().name("port-forward-" + pod).unstarted(() -> {
+                byte[] portBytes = {(byte) port, (byte) (port >> 8)};
+                try {
+                    ws.send(data, portBytes);
+                    ws.send(data + 1, portBytes);
+                } catch (IOException e) {
+                    return;
+                }
+                PortForwardSession.forward(provider, namespace, pod, port, in, ws.output(data), ws.output(data + 1),
+                        sockets);
+            }));
+        }
+        ws.onClosed(() -> {
+            forwards.forEach(Thread::interrupt);
+            sockets.forEach(KubeletServer::closeQuietly);
+        });
+        forwards.forEach(Thread::start);
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (Thread forward : forwards) {
+                    forward.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ws.close();
+        });
     }
 
     /** Picks the client's most preferred protocol that is supported; none offered means the legacy default. */
     private static String negotiate(HttpExchange exchange, List<String> supported, String legacy) {
         String upgrade = exchange.headers().get("Upgrade");
         if (upgrade == null || !upgrade.equalsIgnoreCase("SPDY/3.1")) {
-            throw HttpStatusException.badRequest("unable to upgrade: only SPDY/3.1 upgrades are supported, got '"
+            throw HttpStatusException.badRequest("unable to upgrade: only SPDY/3.1 and WebSocket upgrades are supported, got '"
                     + upgrade + "'");
         }
         List<String> offered = new ArrayList<>();
@@ -239,9 +341,9 @@ public final class KubeletServer implements AutoCloseable {
                 ResourceMetrics.render(provider.statsSummary()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    private static void closeQuietly(InputStream stream) {
+    private static void closeQuietly(Closeable closeable) {
         try {
-            stream.close();
+            closeable.close();
         } catch (IOException ignored) {
             // closing anyway
         }

@@ -67,14 +67,25 @@ final class PortForwardSession implements SpdyConnection.Session {
                 throw new NumberFormatException();
             }
         } catch (NumberFormatException | NullPointerException e) {
-            fail(data, error, "invalid port '" + portHeader + "'");
+            fail(data.output(), error.output(), "invalid port '" + portHeader + "'");
             return;
         }
+        forward(provider, namespace, pod, port, data.input(), data.output(), error.output(), sockets);
+    }
+
+    /**
+     * Pipes one forwarded connection between a client's data stream and the pod's port until either side ends;
+     * a failure to connect is written to the error stream as text. Used by SPDY and WebSocket port-forwarding.
+     *
+     * @param sockets where the open connection is registered while it lasts, so a closing session can end it
+     */
+    static void forward(Provider provider, String namespace, String pod, int port, InputStream in, OutputStream out,
+            OutputStream error, Set<Socket> sockets) {
         Socket socket;
         try {
             socket = provider.portForward(namespace, pod, port);
         } catch (Exception e) {
-            fail(data, error, "error forwarding port " + port + " to pod " + namespace + "/" + pod + ": "
+            fail(out, error, "error forwarding port " + port + " to pod " + namespace + "/" + pod + ": "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return;
         }
@@ -82,24 +93,24 @@ final class PortForwardSession implements SpdyConnection.Session {
         try (socket) {
             Thread upstream = Thread.ofVirtual().start(() -> {
                 try {
-                    copy(data.input(), socket.getOutputStream());
+                    copy(in, socket.getOutputStream());
                     socket.shutdownOutput();
                 } catch (IOException e) {
                     log.debug("Port-forward upload to {} ended: {}", port, e.getMessage());
                 }
             });
             try {
-                copy(socket.getInputStream(), data.output());
+                copy(socket.getInputStream(), out);
             } catch (IOException e) {
                 log.debug("Port-forward download from {} ended: {}", port, e.getMessage());
             }
-            closeQuietly(data.output());
+            closeQuietly(out);
             upstream.join();
         } catch (IOException | InterruptedException e) {
             log.debug("Port-forward to {} ended: {}", port, e.getMessage());
         } finally {
             sockets.remove(socket);
-            closeQuietly(error.output());
+            closeQuietly(error);
         }
     }
 
@@ -112,14 +123,14 @@ final class PortForwardSession implements SpdyConnection.Session {
         }
     }
 
-    private static void fail(SpdyStream data, SpdyStream error, String message) {
+    private static void fail(OutputStream data, OutputStream error, String message) {
         try {
-            error.output().write(message.getBytes(StandardCharsets.UTF_8));
+            error.write(message.getBytes(StandardCharsets.UTF_8));
         } catch (IOException ignored) {
             // the client is gone
         }
-        closeQuietly(error.output());
-        closeQuietly(data.output());
+        closeQuietly(error);
+        closeQuietly(data);
     }
 
     private static void closeQuietly(OutputStream stream) {
