@@ -15,12 +15,15 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.AsyncBody;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,9 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * A virtual node with the mock provider under load, against a fresh embedded control plane whose raw ceiling is
  * measured in the same run (after a warm-up):
  * <ul>
- *   <li>burst: N pods already bound to the node when it starts; time until all are Running. The node's writes per
- *       second (status updates, Events, lease) and its status writes alone are compared with the API server's raw
- *       status-update ceiling. Run once as Virtual Kubelet does (a ProviderCreateSuccess Event per pod) and once
+ *   <li>burst: N pods already bound to the node when it starts; time until all are Running. The node's status
+ *       writes per second, from the first sent to the last answered as the ceiling is timed, are compared with the
+ *       API server's raw status-update ceiling; the start before the first write and every write (Events, lease)
+ *       are reported beside. Run once as Virtual Kubelet does (a ProviderCreateSuccess Event per pod) and once
  *       without Normal Events;</li>
  *   <li>latency: 1,000 pods created at half the node's burst rate (a load it sustains); create-to-Running p50/p99;</li>
  *   <li>heap the node holds per tracked pod (its cache, its records and the provider's state), after GC.</li>
@@ -52,39 +56,77 @@ public final class NodeBenchmark {
     }
 
     /**
-     * @param writesPerSecond every write the node made during the burst, per second
-     * @param ceiling the API server's raw status-update throughput in this run with the node's own patch (64 writers)
-     * @param minimalCeiling the same with a minimal patch
-     * @param quietPodsPerSecond burst throughput without Normal Events
+     * @param burstSeconds from the node's start to its last pod Running
+     * @param startSeconds from the node's start to its first status write (registration, the informers' first lists)
+     * @param podsPerSecond pods over the whole burst
+     * @param statusWritesPerSecond the node's successful pod status writes over the window from the first sent to the
+     *     last answered: the same measure as the ceiling's
+     * @param writesPerSecond every write the node made during the burst (status, Events, lease), per second
+     * @param ceiling the API server's raw status-update throughput with the node's own patch (64 writers), measured
+     *     right before the burst
+     * @param quietCeiling the same, right before the burst without Normal Events
+     * @param minimalCeiling the same with a minimal patch, at the start of the run
+     * @param quietStatusWritesPerSecond status writes per second in the burst without Normal Events
      */
-    public record Result(int pods, double burstSeconds, double podsPerSecond, double writesPerSecond, double ceiling,
-            double minimalCeiling, double quietPodsPerSecond, double pacedRate, double p50Millis, double p99Millis, double heapBytesPerPod) {
+    public record Result(int pods, double burstSeconds, double startSeconds, double podsPerSecond,
+            double statusWritesPerSecond, double writesPerSecond, double ceiling, double quietCeiling,
+            double minimalCeiling,
+            double quietStatusWritesPerSecond, double pacedRate, double p50Millis, double p99Millis,
+            double heapBytesPerPod) {
 
         public String row() {
             return String.format(Locale.ROOT,
-                    "| %,d | %.1f | %.0f | %.0f | %.0f / %.0f | %.0f %% | %.0f %% | %.0f | %.0f %% | %.0f/s | %.0f | %.0f | %.1f |",
-                    pods, burstSeconds, podsPerSecond, writesPerSecond, ceiling, minimalCeiling, 100 * podsPerSecond / ceiling,
-                    100 * writesPerSecond / ceiling, quietPodsPerSecond, 100 * quietPodsPerSecond / ceiling, pacedRate,
-                    p50Millis, p99Millis, heapBytesPerPod / 1024);
+                    "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f | %.0f/s | %.0f "
+                            + "| %.0f | %.1f |",
+                    pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
+                    minimalCeiling, 100 * statusWritesPerSecond / ceiling, quietStatusWritesPerSecond,
+                    100 * quietStatusWritesPerSecond / quietCeiling,
+                    writesPerSecond, pacedRate, p50Millis, p99Millis, heapBytesPerPod / 1024);
         }
     }
 
     public static String header() {
-        return "| pods | burst s | pods/s | node writes/s | API ceiling status/s (node's patch / minimal) | status ratio | write ratio "
-                + "| pods/s, no Normal Events | status ratio, no Normal Events | paced create rate | p50 create→Running ms "
-                + "| p99 ms | heap KB/pod |\n"
-                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
+                + "burst / minimal) | status ratio | status writes/s, no Normal Events | status ratio, no Normal Events "
+                + "| node writes/s, all | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
-    /** Counts the write requests (anything but GET) a client sends. */
+    /**
+     * Counts the write requests (anything but GET) a client sends, and times its successful pod status writes: from
+     * the first one sent to the last one answered, the window the ceiling is measured over too.
+     */
     static final class WriteCounter implements Interceptor {
         final AtomicLong writes = new AtomicLong();
+        final AtomicLong statusWrites = new AtomicLong();
+        final AtomicLong firstStatusWriteSent = new AtomicLong(Long.MAX_VALUE);
+        final AtomicLong lastStatusWriteAnswered = new AtomicLong();
 
         @Override
         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
             if (!"GET".equals(request.method())) {
                 writes.incrementAndGet();
             }
+            if (isStatusWrite(request)) {
+                firstStatusWriteSent.accumulateAndGet(System.nanoTime(), Math::min);
+            }
+        }
+
+        @Override
+        public void after(HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
+            if (isStatusWrite(request) && response.isSuccessful()) {
+                statusWrites.incrementAndGet();
+                lastStatusWriteAnswered.accumulateAndGet(System.nanoTime(), Math::max);
+            }
+        }
+
+        private static boolean isStatusWrite(HttpRequest request) {
+            return "PATCH".equals(request.method()) && request.uri().getPath().endsWith("/status")
+                    && request.uri().getPath().contains("/pods/");
+        }
+
+        double statusWindowSeconds() {
+            return (lastStatusWriteAnswered.get() - firstStatusWriteSent.get()) / 1e9;
         }
     }
 
@@ -93,10 +135,10 @@ public final class NodeBenchmark {
         try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
                 .withProgress(progress));
                 KubernetesClient client = ApiServerBenchmark.client(plane)) {
-            Ceiling ceiling = statusCeiling(client, progress);
+            double minimal = minimalCeiling(client, progress);
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
-                results.add(run(plane, client, size, ceiling, progress));
+                results.add(run(plane, client, size, minimal, progress));
                 progress.step(results.getLast().row());
             }
             return results;
@@ -106,13 +148,10 @@ public final class NodeBenchmark {
     }
 
     /**
-     * The API server's raw status-update throughput with 64 writers, after a warm-up round, measured twice: with a
-     * minimal patch (phase, pod IP, one condition), and with the very patch the node sends for a mock pod that starts
-     * running (every condition, the container statuses, the resourceVersion guard), built by the node's own code but
-     * sent by a bare client. The second is the fair ceiling for the node's status writes: the same request without
-     * the node around it; the first shows what the payload alone costs the server.
+     * Warms the API server up and measures its raw status-update throughput with 64 writers and a minimal patch
+     * (phase, pod IP, one condition): what the payload alone costs the server, beside {@link #nodePatchCeiling}.
      */
-    static Ceiling statusCeiling(KubernetesClient client, Progress progress) throws Exception {
+    static double minimalCeiling(KubernetesClient client, Progress progress) throws Exception {
         progress.step("Warming up, then measuring the API server's status-update ceiling (2,000 pods, 64 writers)");
         String namespace = namespace(client, "capstan-bench-ceiling");
         ApiServerBenchmark.measureCreates(client, namespace, "w", 64, 1000);
@@ -121,7 +160,19 @@ public final class NodeBenchmark {
         ApiServerBenchmark.measureCreates(client, namespace, "c", 64, 2000);
         double minimal = ApiServerBenchmark.measureStatusUpdates(client, namespace, "c", 64, 2000).perSecond();
         ApiServerBenchmark.measureDeletes(client, namespace, "c", 64, 2000);
+        progress.step(String.format(Locale.ROOT, "API server ceiling: %.0f status updates/s with a minimal patch",
+                minimal));
+        return minimal;
+    }
 
+    /**
+     * The fair ceiling for the node's status writes, measured right before each burst (this machine drifts by ±30 %
+     * within minutes): 2,000 of the very patches the node sends for a mock pod that starts running (every condition,
+     * the container statuses, the resourceVersion guard), built by the node's own code, sent by a bare client with
+     * 64 writers — the same requests without the node around them.
+     */
+    static double nodePatchCeiling(KubernetesClient client, Progress progress) throws Exception {
+        String namespace = namespace(client, "capstan-bench-ceiling");
         ApiServerBenchmark.measureCreates(client, namespace, "n", 64, 2000);
         List<Pod> created = client.pods().inNamespace(namespace).list().getItems();
         MockProvider provider = new MockProvider(new MockProvider.Capacity(created.size() + 1, "1000", "4Ti"), "127.0.0.1");
@@ -137,16 +188,9 @@ public final class NodeBenchmark {
                 i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, "n-" + i) + "/status",
                         RawRequests.MERGE_PATCH, patches.get("n-" + i))).perSecond();
         ApiServerBenchmark.measureDeletes(client, namespace, "n", 64, 2000);
-        progress.step(String.format(Locale.ROOT, "API server ceiling: %.0f status updates/s with the node's own patch, "
-                + "%.0f/s with a minimal one", nodePatch, minimal));
-        return new Ceiling(nodePatch, minimal);
-    }
-
-    /**
-     * @param nodePatch raw status updates per second with the node's own patch (the ratios' denominator)
-     * @param minimalPatch raw status updates per second with a minimal patch
-     */
-    record Ceiling(double nodePatch, double minimalPatch) {
+        progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch",
+                nodePatch));
+        return nodePatch;
     }
 
     static String namespace(KubernetesClient client, String name) throws InterruptedException {
@@ -208,12 +252,14 @@ public final class NodeBenchmark {
         }
     }
 
-    private record Burst(double seconds, double podsPerSecond, double writesPerSecond, double heapPerPod) {
+    private record Burst(double ceiling, double seconds, double startSeconds, double podsPerSecond,
+            double statusWritesPerSecond, double writesPerSecond, double heapPerPod) {
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
     private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
             boolean normalEvents, Progress progress) throws Exception {
+        double ceiling = nodePatchCeiling(client, progress);
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
@@ -239,9 +285,14 @@ public final class NodeBenchmark {
                 // Heap per tracked pod is what the node holds once it has caught up, not its Events still queued.
                 awaitCaughtUp(virtualNode);
                 double heapPerPod = (double) (ApiServerBenchmark.usedHeapAfterGc() - heapBefore) / size;
-                progress.step(String.format(Locale.ROOT, "  %,d pods Running in %.1f s (%.0f/s), node wrote %.0f/s", size,
-                        seconds, size / seconds, counter.writes.get() / seconds));
-                return new Burst(seconds, size / seconds, counter.writes.get() / seconds, heapPerPod);
+                double startSeconds = (counter.firstStatusWriteSent.get() - started) / 1e9;
+                double statusWritesPerSecond = counter.statusWrites.get() / counter.statusWindowSeconds();
+                progress.step(String.format(Locale.ROOT, "  %,d pods Running in %.1f s (%.0f/s), node wrote %.0f/s; its "
+                        + "%,d status writes took %.1f s (%.0f/s) after a start of %.1f s", size, seconds, size / seconds,
+                        counter.writes.get() / seconds, counter.statusWrites.get(), counter.statusWindowSeconds(),
+                        statusWritesPerSecond, startSeconds));
+                return new Burst(ceiling, seconds, startSeconds, size / seconds, statusWritesPerSecond,
+                        counter.writes.get() / seconds, heapPerPod);
             }
         }
     }
@@ -268,7 +319,7 @@ public final class NodeBenchmark {
         }
     }
 
-    private static Result run(ControlPlane plane, KubernetesClient client, int size, Ceiling ceiling, Progress progress)
+    private static Result run(ControlPlane plane, KubernetesClient client, int size, double minimalCeiling, Progress progress)
             throws Exception {
         String loud = namespace(client, "capstan-bench-node-" + size);
         Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, progress);
@@ -310,10 +361,10 @@ public final class NodeBenchmark {
             List<Double> latencies = new ArrayList<>();
             createdAt.forEach((name, at) -> latencies.add((watch.runningAt.get(name) - at) / 1e6));
             Collections.sort(latencies);
-            return new Result(size, withEvents.seconds(), withEvents.podsPerSecond(), withEvents.writesPerSecond(),
-                    ceiling.nodePatch(), ceiling.minimalPatch(),
-                    withoutEvents.podsPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
-                    withEvents.heapPerPod());
+            return new Result(size, withEvents.seconds(), withEvents.startSeconds(), withEvents.podsPerSecond(),
+                    withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
+                    withoutEvents.ceiling(), minimalCeiling, withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50),
+                    percentile(latencies, 0.99), withEvents.heapPerPod());
         } finally {
             deleteNamespace(client, paced, progress);
         }
