@@ -1,6 +1,7 @@
 package io.capstan.cli;
 
 import io.capstan.cluster.LocalCluster;
+import io.capstan.node.KubeletServingCsr;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.api.Provider;
@@ -87,6 +88,11 @@ final class NodeCommand implements Callable<Integer> {
     @Option(names = "--tls-private-key-file", paramLabel = "FILE", description = "Key of the serving certificate.")
     Path keyFile;
 
+    @Option(names = "--server-tls-bootstrap", description = "Request the serving certificate from the cluster, as the "
+            + "kubelet's serverTLSBootstrap does: a CertificateSigningRequest for the kubernetes.io/kubelet-serving "
+            + "signer, which an administrator approves (kubectl certificate approve).")
+    boolean serverTlsBootstrap;
+
     @Option(names = "--client-ca-file", paramLabel = "FILE",
             description = "CA of client certificates (default: the cluster CA from the kubeconfig).")
     Path clientCaFile;
@@ -118,13 +124,13 @@ final class NodeCommand implements Callable<Integer> {
         };
         Taint nodeTaint = disableTaint ? null : taint != null ? parseTaint(taint) : VirtualNodeTaint.forProvider(provider, env);
         X509Certificate clientCa = clientCa(config);
-        KeyPairCertificate serving = servingCertificate(config, name, ip);
+        KubernetesClient client = KubeClients.create(config, 0, 0);
+        KeyPairCertificate serving = servingCertificate(client, config, name, ip);
         VirtualNode.Config nodeConfig = VirtualNode.Config.defaults(name, chosen, serving, clientCa, nodeTaint)
                 .withKubeletPort(port)
                 .withAuthentication(!authentication.equals("none"), clientAuth.equals("require") ? ClientAuth.REQUIRE
                         : ClientAuth.OPTIONAL)
                 .withPods(PodController.Settings.defaults(name).withWorkers(workers).withNormalEvents(normalEvents));
-        KubernetesClient client = KubeClients.create(config, 0, 0);
         Metrics metrics = new Metrics();
         VirtualNode node = VirtualNode.start(client, withAddress(nodeConfig, ip), metrics.registry());
         CountDownLatch stopped = new CountDownLatch(1);
@@ -175,15 +181,24 @@ final class NodeCommand implements Callable<Integer> {
     }
 
     /**
-     * Explicit files; else, for the embedded cluster, a certificate from its CA (its API server verifies kubelets);
-     * else a self-signed one, which API servers without --kubelet-certificate-authority accept.
+     * Explicit files; else one the cluster signs when asked to (--server-tls-bootstrap); else, for the embedded
+     * cluster, a certificate from its CA (its API server verifies kubelets); else a self-signed one, which API
+     * servers without --kubelet-certificate-authority accept.
      */
-    private KeyPairCertificate servingCertificate(Config config, String name, String ip) throws Exception {
+    private KeyPairCertificate servingCertificate(KubernetesClient client, Config config, String name, String ip)
+            throws Exception {
         if (certificateFile != null || keyFile != null) {
             if (certificateFile == null || keyFile == null) {
                 throw new IllegalArgumentException("--tls-cert-file and --tls-private-key-file go together");
             }
+            if (serverTlsBootstrap) {
+                throw new IllegalArgumentException("--server-tls-bootstrap requests a certificate; it cannot be "
+                        + "combined with --tls-cert-file");
+            }
             return KeyPairCertificate.read(certificateFile, keyFile);
+        }
+        if (serverTlsBootstrap) {
+            return KubeletServingCsr.request(client, name, ip, Duration.ofMinutes(15), log::info);
         }
         Path embedded = LocalCluster.atDefaultHome().stateDir().resolve("pki");
         if (Files.exists(embedded.resolve("ca.key")) && config.getCaCertData() != null) {

@@ -88,6 +88,11 @@ public final class VirtualNode implements AutoCloseable {
                     enabled, pods, node, startupTimeout, labels);
         }
 
+        public Config withServingCertificate(KeyPairCertificate certificate) {
+            return new Config(nodeName, provider, taint, address, kubeletPort, certificate, clientCa, clientAuth,
+                    authentication, pods, node, startupTimeout, labels);
+        }
+
         public Config withLabels(Map<String, String> extra) {
             return new Config(nodeName, provider, taint, address, kubeletPort, servingCertificate, clientCa, clientAuth,
                     authentication, pods, node, startupTimeout, extra);
