@@ -353,7 +353,8 @@ class ProcessProviderIT {
 
     /**
      * fabric8 (the Java client our users' controllers use) speaks WebSocket, not SPDY, and the API server passes its
-     * upgrade through to the node unchanged: exec with stdin, stderr and the exit code, then port-forward.
+     * upgrade through to the node unchanged: exec with stdin, stderr and the exit code, exec with a terminal and
+     * its size, then port-forward.
      */
     @Test
     void fabric8ExecAndPortForwardReachThePodOverWebSockets() throws Exception {
@@ -372,6 +373,14 @@ class ProcessProviderIT {
             assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("hello over a websocket\n");
             assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("oops\n");
         });
+
+        java.io.ByteArrayOutputStream terminal = new java.io.ByteArrayOutputStream();
+        try (var exec = pod.redirectingInput().writingOutput(terminal).withTTY().exec("sh", "-c", "sleep 2; stty size")) {
+            exec.resize(111, 33);
+            assertThat(exec.exitCode().get(NodeFixture.waitLimit().toSeconds(), TimeUnit.SECONDS)).isZero();
+        }
+        await().atMost(NodeFixture.waitLimit()).untilAsserted(() ->
+                assertThat(terminal.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("33 111"));
 
         try (var forward = pod.portForward(port)) {
             HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
