@@ -133,6 +133,9 @@ final class NodeCommand implements Callable<Integer> {
                 .withPods(PodController.Settings.defaults(name).withWorkers(workers).withNormalEvents(normalEvents));
         Metrics metrics = new Metrics();
         VirtualNode node = VirtualNode.start(client, withAddress(nodeConfig, ip), metrics.registry());
+        if (serverTlsBootstrap) {
+            KubeletServingCsr.renewWhileRunning(client, node, serving, name, ip);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -15,6 +15,7 @@ import java.security.KeyPair;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +32,8 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A kubelet serving certificate obtained as the kubelet obtains one with {@code serverTLSBootstrap}: a
@@ -44,6 +47,9 @@ public final class KubeletServingCsr {
 
     public static final String SIGNER = "kubernetes.io/kubelet-serving";
     private static final Duration POLL = Duration.ofMillis(500);
+    private static final Duration RENEWAL_APPROVAL_TIMEOUT = Duration.ofHours(1);
+    private static final Duration RENEWAL_RETRY = Duration.ofMinutes(5);
+    private static final Logger log = LoggerFactory.getLogger(KubeletServingCsr.class);
 
     private KubeletServingCsr() {
     }
@@ -94,6 +100,45 @@ public final class KubeletServingCsr {
             }
             TimeUnit.MILLISECONDS.sleep(POLL.toMillis());
         }
+    }
+
+    /** When to renew: once 80 % of the certificate's validity has passed (the kubelet picks 70–90 %). */
+    static Instant renewalTime(X509Certificate certificate) {
+        Instant from = certificate.getNotBefore().toInstant();
+        Duration validity = Duration.between(from, certificate.getNotAfter().toInstant());
+        return from.plus(validity.multipliedBy(8).dividedBy(10));
+    }
+
+    /**
+     * Renews the node's serving certificate for as long as the node runs, as the kubelet's certificate manager does:
+     * at each certificate's {@linkplain #renewalTime renewal time} a new request is sent and, once signed, served to
+     * new connections. A renewal that is denied or not signed within an hour is logged and retried five minutes
+     * later, the current certificate served meanwhile.
+     *
+     * @return the (virtual) thread doing it; interrupt it to stop
+     */
+    public static Thread renewWhileRunning(KubernetesClient client, VirtualNode node, KeyPairCertificate first,
+            String nodeName, String address) {
+        return Thread.ofVirtual().name("serving-certificate-" + nodeName).start(() -> {
+            Instant next = renewalTime(first.certificate());
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Duration wait = Duration.between(Instant.now(), next);
+                    if (!wait.isNegative()) {
+                        Thread.sleep(wait);
+                    }
+                    KeyPairCertificate renewed = request(client, nodeName, address, RENEWAL_APPROVAL_TIMEOUT, log::info);
+                    node.replaceServingCertificate(renewed);
+                    next = renewalTime(renewed.certificate());
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception e) {
+                    log.warn("Renewing the serving certificate of node {} failed ({}); retrying in {} min", nodeName,
+                            e.getMessage(), RENEWAL_RETRY.toMinutes());
+                    next = Instant.now().plus(RENEWAL_RETRY);
+                }
+            }
+        });
     }
 
     static PKCS10CertificationRequest certificationRequest(KeyPair keys, String nodeName, String address) {

@@ -107,16 +107,17 @@ public final class VirtualNode implements AutoCloseable {
     private final NodeInformers caches;
     private final PodController pods;
     private final NodeController node;
+    private volatile SslContext tls;
     private boolean closed;
 
     private VirtualNode(KubernetesClient client, Config config, MeterRegistry metrics) throws Exception {
         this.client = client;
         this.config = config;
-        SslContext tls = config.servingCertificate().serverContext(config.clientCa(), config.clientAuth());
+        this.tls = config.servingCertificate().serverContext(config.clientCa(), config.clientAuth());
         KubeletAuth auth = config.authentication() ? KubeletAuth.webhook(client, config.nodeName()) : KubeletAuth.none();
         this.informers = new Informers(client, null);
         this.caches = new NodeInformers(informers, config.nodeName());
-        this.kubelet = new KubeletServer(new InetSocketAddress(config.address(), config.kubeletPort()), () -> tls,
+        this.kubelet = new KubeletServer(new InetSocketAddress(config.address(), config.kubeletPort()), () -> this.tls,
                 config.provider(), caches::nodePods, auth, config.nodeName(), client.getKubernetesSerialization(),
                 Duration.ofSeconds(30));
         this.events = new EventRecorder(client, config.nodeName() + "/pod-controller", config.nodeName());
@@ -155,6 +156,13 @@ public final class VirtualNode implements AutoCloseable {
         node.updateDesired(current -> withCondition(current, "Ready", "True", "KubeletReady", "kubelet is ready"));
         log.info("Virtual node {} is ready (provider {}, kubelet API on {}:{})", config.nodeName(),
                 config.provider().name(), config.address(), kubelet.port());
+    }
+
+    /** Serves a new certificate (e.g. a renewed one) on every connection from now on; open ones keep theirs. */
+    public void replaceServingCertificate(KeyPairCertificate certificate) throws IOException {
+        this.tls = certificate.serverContext(config.clientCa(), config.clientAuth());
+        log.info("Virtual node {} now serves a certificate valid until {}", config.nodeName(),
+                certificate.certificate().getNotAfter().toInstant());
     }
 
     static Node desiredNode(KubernetesClient client, Config config, int kubeletPort) {

@@ -71,13 +71,20 @@ class KubeletServingCsrIT {
     }
 
     @Test
-    void aSelfSignedCertificateIsWhatTheApiServerRefuses() throws Exception {
+    void aSelfSignedNodeIsRefusedUntilItServesACertificateTheClusterSigned() throws Exception {
         String node = fixture.nodeName("self-signed");
-        fixture.start(fixture.mock(), node, config -> config.withServingCertificate(
+        VirtualNode running = fixture.start(fixture.mock(), node, config -> config.withServingCertificate(
                 ServingCertificate.selfSigned(node, "127.0.0.1")));
 
         assertThatThrownBy(() -> fixture.client.raw("/api/v1/nodes/" + node + "/proxy/pods"))
                 .isInstanceOf(KubernetesClientException.class).hasMessageContaining("x509");
+
+        // What a renewal does: the running node takes the new certificate for its next connections.
+        AtomicReference<String> name = new AtomicReference<>();
+        CompletableFuture<KeyPairCertificate> pending = request(node, name);
+        fixture.client.certificates().v1().certificateSigningRequests().withName(name.get()).approve();
+        running.replaceServingCertificate(pending.get());
+        assertThat(fixture.client.raw("/api/v1/nodes/" + node + "/proxy/pods")).contains("\"kind\":\"PodList\"");
     }
 
     @Test
