@@ -24,14 +24,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -195,31 +193,12 @@ public final class KubeletServer implements AutoCloseable {
                 stdout, stderr, tty);
         if (WebSocketChannels.isUpgrade(exchange)) {
             WebSocketChannels.accept(exchange, WEBSOCKET_STREAM_PROTOCOLS,
-                    (protocol, ws) -> startOverWebSocket(request, protocol, ws));
+                    (protocol, ws) -> WebSocketSessions.exec(provider, request, protocol, ws));
             return;
         }
         String protocol = negotiate(exchange, STREAM_PROTOCOLS, "channel.k8s.io");
         upgrade(exchange, protocol, pipeline -> SpdyConnection.install(pipeline,
                 new ExecSession(provider, request, protocol, pipeline.channel(), streamCreationTimeout)));
-    }
-
-    /** Channels 0–4 are stdin, stdout, stderr, error and resize; each exists only if it was asked for. */
-    private void startOverWebSocket(RemoteCommand.Request request, String protocol, WebSocketChannels ws) {
-        RemoteCommand command = new RemoteCommand(provider, request, ExecSession.protocolVersion(protocol),
-                new RemoteCommand.Streams(request.stdin() ? ws.input(0) : null, request.stdout() ? ws.output(1) : null,
-                        request.stderr() ? ws.output(2) : null, request.tty() ? ws.input(4) : null, ws.output(3),
-                        ws::close));
-        Thread running = Thread.ofVirtual().name(request.kind() + "-" + request.pod()).unstarted(() -> {
-            try {
-                // As the kubelet does: an empty message on the lowest writable channel says the session is up.
-                ws.send(request.stdout() ? 1 : request.stderr() ? 2 : 3, new byte[0]);
-            } catch (IOException e) {
-                return;
-            }
-            command.run();
-        });
-        ws.onClosed(running::interrupt);
-        running.start();
     }
 
     private void portForward(HttpExchange exchange) {
@@ -228,7 +207,7 @@ public final class KubeletServer implements AutoCloseable {
         if (WebSocketChannels.isUpgrade(exchange)) {
             List<Integer> ports = webSocketPorts(exchange);
             WebSocketChannels.accept(exchange, WEBSOCKET_PORT_FORWARD_PROTOCOLS,
-                    (protocol, ws) -> forwardOverWebSocket(namespace, pod, ports, ws));
+                    (protocol, ws) -> WebSocketSessions.portForward(provider, namespace, pod, ports, ws));
             return;
         }
         String protocol = negotiate(exchange, List.of(PORT_FORWARD_PROTOCOL), PORT_FORWARD_PROTOCOL);
@@ -258,46 +237,6 @@ public final class KubeletServer implements AutoCloseable {
             }
         }
         return ports;
-    }
-
-    /**
-     * Port {@code i} uses channel {@code 2i} for data and {@code 2i+1} for errors; both first carry the port number
-     * (two bytes, little-endian), as the kubelet sends it. The connection closes once every port's connection ended.
-     */
-    private void forwardOverWebSocket(String namespace, String pod, List<Integer> ports, WebSocketChannels ws) {
-        Set<Socket> sockets = ConcurrentHashMap.newKeySet();
-        List<Thread> forwards = new ArrayList<>();
-        for (int i = 0; i < ports.size(); i++) {
-            int port = ports.get(i);
-            int data = 2 * i;
-            InputStream in = ws.input(data);
-            forwards.add(Thread.ofVirtual().name("port-forward-" + pod).unstarted(() -> {
-                byte[] portBytes = {(byte) port, (byte) (port >> 8)};
-                try {
-                    ws.send(data, portBytes);
-                    ws.send(data + 1, portBytes);
-                } catch (IOException e) {
-                    return;
-                }
-                PortForwardSession.forward(provider, namespace, pod, port, in, ws.output(data), ws.output(data + 1),
-                        sockets);
-            }));
-        }
-        ws.onClosed(() -> {
-            forwards.forEach(Thread::interrupt);
-            sockets.forEach(KubeletServer::closeQuietly);
-        });
-        forwards.forEach(Thread::start);
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (Thread forward : forwards) {
-                    forward.join();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            ws.close();
-        });
     }
 
     /** Picks the client's most preferred protocol that is supported; none offered means the legacy default. */
@@ -341,7 +280,7 @@ public final class KubeletServer implements AutoCloseable {
                 ResourceMetrics.render(provider.statsSummary()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    private static void closeQuietly(Closeable closeable) {
+    static void closeQuietly(Closeable closeable) {
         try {
             closeable.close();
         } catch (IOException ignored) {
