@@ -6,9 +6,7 @@ import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyHeaders;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.util.concurrent.ExecutionException;
 
 /**
  * One SPDY stream opened by the client (kubectl through the API server): what arrives on it is readable from
@@ -84,18 +82,11 @@ final class SpdyStream {
         }
 
         private void send(DefaultSpdyDataFrame frame) throws IOException {
-            if (closed || !channel.isActive()) {
+            if (closed) {
                 frame.release();
                 throw new IOException("stream " + id + " is closed");
             }
-            try {
-                channel.writeAndFlush(frame).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while writing stream " + id);
-            } catch (ExecutionException e) {
-                throw new IOException("writing stream " + id + " failed: " + e.getCause().getMessage(), e.getCause());
-            }
+            writeAndWait(channel, frame, "stream " + id);
         }
     }
 }

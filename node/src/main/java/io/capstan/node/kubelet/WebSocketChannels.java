@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,7 +29,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -149,19 +147,7 @@ final class WebSocketChannels extends SimpleChannelInboundHandler<WebSocketFrame
             System.arraycopy(data, 0, message, 1, data.length);
             frame = new BinaryWebSocketFrame(Unpooled.wrappedBuffer(message));
         }
-        if (!channel.isActive()) {
-            frame.release();
-            throw new IOException("the WebSocket connection is closed");
-        }
-        try {
-            channel.writeAndFlush(frame).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while writing channel " + channelNumber);
-        } catch (ExecutionException e) {
-            throw new IOException("writing channel " + channelNumber + " failed: " + e.getCause().getMessage(),
-                    e.getCause());
-        }
+        FramedOutput.writeAndWait(channel, frame, "WebSocket channel " + channelNumber);
     }
 
     /** Closes the connection with a normal close frame. */
