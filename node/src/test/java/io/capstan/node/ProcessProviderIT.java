@@ -327,7 +327,9 @@ class ProcessProviderIT {
                 .withCommand("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
                 .withNewReadinessProbe().withNewTcpSocket().withNewPort(port).endTcpSocket().withPeriodSeconds(1)
                 .endReadinessProbe()));
-        await().atMost(NodeFixture.waitLimit()).until(() -> Boolean.TRUE.equals(containerStatus(name).getReady()));
+        // untilAsserted: containerStatus fails (and is retried) while the node has not written any status yet.
+        await().atMost(NodeFixture.waitLimit()).untilAsserted(() -> assertThat(containerStatus(name).getReady())
+                .as("readiness of " + name).isTrue());
         return port;
     }
 
