@@ -329,10 +329,12 @@ public final class FrameworkBenchmark {
                 await(() -> observer.frameworkCompleted.size() >= frameworks, "all Frameworks completed", progress,
                         () -> observer.frameworkCompleted.size() + " of " + frameworks + " completed");
                 double completionSeconds = (System.nanoTime() - completionStart) / 1e9;
-                double completedPerSecond = frameworks / completionSeconds;
-                progress.step(String.format(Locale.ROOT, "  %,d Frameworks completed in %.1f s (%.0f/s)", frameworks,
+                // With one task per Framework the paced ones already completed in the latency phase.
+                int completing = tasks == 1 ? frameworks - paced : frameworks;
+                double completedPerSecond = completing / completionSeconds;
+                progress.step(String.format(Locale.ROOT, "  %,d Frameworks completed in %.1f s (%.1f/s)", completing,
                         completionSeconds, completedPerSecond));
-                progress.step("  where the time went: " + observer.timeline(completionStart, frameworks, List.of(
+                progress.step("  where the time went: " + observer.timeline(completionStart, completing, List.of(
                         FrameworkState.AttemptDeletionPending, FrameworkState.AttemptDeletionRequested,
                         FrameworkState.AttemptDeleting, FrameworkState.AttemptCompleted, FrameworkState.Completed)));
                 progress.step("  the controller's requests per Framework: " + requests.perFramework(frameworks));
