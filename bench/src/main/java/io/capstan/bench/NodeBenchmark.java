@@ -65,31 +65,35 @@ public final class NodeBenchmark {
      * @param ceiling the API server's raw status-update throughput with the node's own patch (64 writers), measured
      *     right before the burst
      * @param quietCeiling the same, right before the burst without Normal Events
+     * @param watchedCeiling the same as {@code ceiling} while the writer also watches the pods it writes, as a node
+     *     must: right before the burst
+     * @param quietWatchedCeiling the same, right before the burst without Normal Events
      * @param minimalCeiling the same with a minimal patch, at the start of the run
      * @param quietStatusWritesPerSecond status writes per second in the burst without Normal Events
      */
     public record Result(int pods, double burstSeconds, double startSeconds, double podsPerSecond,
             double statusWritesPerSecond, double writesPerSecond, double ceiling, double quietCeiling,
-            double minimalCeiling,
+            double watchedCeiling, double quietWatchedCeiling, double minimalCeiling,
             double quietStatusWritesPerSecond, double pacedRate, double p50Millis, double p99Millis,
             double heapBytesPerPod) {
 
         public String row() {
             return String.format(Locale.ROOT,
-                    "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f | %.0f/s | %.0f "
-                            + "| %.0f | %.1f |",
+                    "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f %% "
+                            + "| %.0f | %.0f/s | %.0f | %.0f | %.1f |",
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
-                    minimalCeiling, 100 * statusWritesPerSecond / ceiling, quietStatusWritesPerSecond,
-                    100 * quietStatusWritesPerSecond / quietCeiling,
-                    writesPerSecond, pacedRate, p50Millis, p99Millis, heapBytesPerPod / 1024);
+                    minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
+                    quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
+                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, pacedRate, p50Millis, p99Millis, heapBytesPerPod / 1024);
         }
     }
 
     public static String header() {
         return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
-                + "burst / minimal) | status ratio | status writes/s, no Normal Events | status ratio, no Normal Events "
-                + "| node writes/s, all | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
-                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+                + "burst / minimal) | the same while the writer watches the pods | status ratio | status writes/s, no Normal "
+                + "Events | status ratio, no Normal Events | the same to a watching writer | node writes/s, all "
+                + "| paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
     /**
@@ -101,6 +105,8 @@ public final class NodeBenchmark {
         final AtomicLong statusWrites = new AtomicLong();
         final AtomicLong firstStatusWriteSent = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong lastStatusWriteAnswered = new AtomicLong();
+        final Map<Integer, Long> failedStatusWrites = new ConcurrentHashMap<>();
+        final java.util.Set<String> podsWritten = ConcurrentHashMap.newKeySet();
 
         @Override
         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -114,10 +120,21 @@ public final class NodeBenchmark {
 
         @Override
         public void after(HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
-            if (isStatusWrite(request) && response.isSuccessful()) {
-                statusWrites.incrementAndGet();
-                lastStatusWriteAnswered.accumulateAndGet(System.nanoTime(), Math::max);
+            if (isStatusWrite(request)) {
+                if (response.isSuccessful()) {
+                    statusWrites.incrementAndGet();
+                    podsWritten.add(request.uri().getPath());
+                    lastStatusWriteAnswered.accumulateAndGet(System.nanoTime(), Math::max);
+                } else {
+                    failedStatusWrites.merge(response.code(), 1L, Long::sum);
+                }
             }
+        }
+
+        /** The refused status writes by HTTP code, e.g. {@code 409 × 12}; empty when none was refused. */
+        String refusals() {
+            return failedStatusWrites.entrySet().stream().map(e -> e.getKey() + " × " + e.getValue())
+                    .collect(java.util.stream.Collectors.joining(", "));
         }
 
         private static boolean isStatusWrite(HttpRequest request) {
@@ -169,12 +186,26 @@ public final class NodeBenchmark {
      * The fair ceiling for the node's status writes, measured right before each burst (this machine drifts by ±30 %
      * within minutes): 2,000 of the very patches the node sends for a mock pod that starts running (every condition,
      * the container statuses, the resourceVersion guard), built by the node's own code, sent by a bare client with
-     * 64 writers — the same requests without the node around them.
+     * 64 writers — the same requests without the node around them. Measured a second time while that writer's JVM
+     * also runs an informer on the pods it writes, as a node must: each write then also travels back to the writer
+     * and is decoded there, on the same two cores.
      */
-    static double nodePatchCeiling(KubernetesClient client, Progress progress) throws Exception {
+    static Ceiling nodePatchCeiling(KubernetesClient client, Progress progress) throws Exception {
         String namespace = namespace(client, "capstan-bench-ceiling");
-        ApiServerBenchmark.measureCreates(client, namespace, "n", 64, 2000);
-        List<Pod> created = client.pods().inNamespace(namespace).list().getItems();
+        double nodePatch = nodePatchThroughput(client, namespace, "n");
+        double watched;
+        try (var watcher = client.pods().inNamespace(namespace).inform()) {
+            watched = nodePatchThroughput(client, namespace, "m");
+        }
+        progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch "
+                + "(%.0f/s while an informer watches the pods)", nodePatch, watched));
+        return new Ceiling(nodePatch, watched);
+    }
+
+    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix) throws Exception {
+        ApiServerBenchmark.measureCreates(client, namespace, prefix, 64, 2000);
+        List<Pod> created = client.pods().inNamespace(namespace).list().getItems().stream()
+                .filter(pod -> pod.getMetadata().getName().startsWith(prefix + "-")).toList();
         MockProvider provider = new MockProvider(new MockProvider.Capacity(created.size() + 1, "1000", "4Ti"), "127.0.0.1");
         Map<String, String> patches = new HashMap<>();
         for (Pod pod : created) {
@@ -184,13 +215,15 @@ public final class NodeBenchmark {
             patches.put(pod.getMetadata().getName(), PodController.statusPatch(client.getKubernetesSerialization(), pod,
                     running));
         }
-        double nodePatch = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
-                i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, "n-" + i) + "/status",
-                        RawRequests.MERGE_PATCH, patches.get("n-" + i))).perSecond();
-        ApiServerBenchmark.measureDeletes(client, namespace, "n", 64, 2000);
-        progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch",
-                nodePatch));
-        return nodePatch;
+        double perSecond = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
+                i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, prefix + "-" + i)
+                        + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
+        ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, 2000);
+        return perSecond;
+    }
+
+    /** The ceiling with the node's patch: from a bare writer, and from one that also watches the pods it writes. */
+    record Ceiling(double bare, double watched) {
     }
 
     static String namespace(KubernetesClient client, String name) throws InterruptedException {
@@ -200,7 +233,7 @@ public final class NodeBenchmark {
         return name;
     }
 
-    private static Pod pod(String namespace, String name, String node) {
+    static Pod pod(String namespace, String name, String node) {
         return new PodBuilder().withNewMetadata().withNamespace(namespace).withName(name).endMetadata()
                 .withNewSpec().withNodeName(node).withAutomountServiceAccountToken(false).withEnableServiceLinks(false)
                 .addNewContainer().withName("main").withImage("capstan/benchmark").withCommand("sleep", "infinity")
@@ -208,7 +241,7 @@ public final class NodeBenchmark {
     }
 
     /** Records when each pod of a namespace is first seen Running. */
-    private static final class RunningWatch implements AutoCloseable {
+    static final class RunningWatch implements AutoCloseable {
         final Map<String, Long> runningAt = new ConcurrentHashMap<>();
         final SharedIndexInformer<Pod> informer;
 
@@ -252,14 +285,14 @@ public final class NodeBenchmark {
         }
     }
 
-    private record Burst(double ceiling, double seconds, double startSeconds, double podsPerSecond,
+    private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds, double podsPerSecond,
             double statusWritesPerSecond, double writesPerSecond, double heapPerPod) {
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
     private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
             boolean normalEvents, Progress progress) throws Exception {
-        double ceiling = nodePatchCeiling(client, progress);
+        Ceiling ceiling = nodePatchCeiling(client, progress);
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
@@ -291,7 +324,12 @@ public final class NodeBenchmark {
                         + "%,d status writes took %.1f s (%.0f/s) after a start of %.1f s", size, seconds, size / seconds,
                         counter.writes.get() / seconds, counter.statusWrites.get(), counter.statusWindowSeconds(),
                         statusWritesPerSecond, startSeconds));
-                return new Burst(ceiling, seconds, startSeconds, size / seconds, statusWritesPerSecond,
+                progress.step(String.format(Locale.ROOT, "  %,d status writes for %,d pods", counter.statusWrites.get(),
+                        counter.podsWritten.size()));
+                if (!counter.refusals().isEmpty()) {
+                    progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
+                }
+                return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds, statusWritesPerSecond,
                         counter.writes.get() / seconds, heapPerPod);
             }
         }
@@ -363,7 +401,7 @@ public final class NodeBenchmark {
             Collections.sort(latencies);
             return new Result(size, withEvents.seconds(), withEvents.startSeconds(), withEvents.podsPerSecond(),
                     withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
-                    withoutEvents.ceiling(), minimalCeiling, withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50),
+                    withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling, withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50),
                     percentile(latencies, 0.99), withEvents.heapPerPod());
         } finally {
             deleteNamespace(client, paced, progress);
