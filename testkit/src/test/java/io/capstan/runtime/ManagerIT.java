@@ -3,6 +3,9 @@ package io.capstan.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.capstan.runtime.controller.Controller;
 import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
@@ -15,6 +18,10 @@ import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +34,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** A manager running one small controller: reconciles, Events, metrics and health endpoints. */
 @EmbeddedCluster
@@ -130,5 +138,46 @@ class ManagerIT {
         }
         List<Event> recorded = cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
         assertThat(recorded).as("burst of 25 per object").hasSize(25);
+    }
+
+    /**
+     * Both refusals are HTTP 403: an Event about an object whose namespace is being deleted, and a recorder without
+     * RBAC for Events. Only the second is a deployment mistake worth the one warning; the first used to take it.
+     */
+    @Test
+    void onlyMissingRbacForEventsIsWarnedAbout(TestCluster cluster) throws Exception {
+        KubernetesClient admin = cluster.client();
+        String doomed = "events-terminating-" + Long.toHexString(System.nanoTime());
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(doomed).endMetadata().build())
+                .create();
+        // A finalizer nobody removes keeps the namespace Terminating while the test writes into it.
+        ConfigMap held = admin.configMaps().inNamespace(doomed).resource(new ConfigMapBuilder().withNewMetadata()
+                .withName("held").withFinalizers("example.com/hold").endMetadata().build()).create();
+        ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+        Logger recorderLog = (Logger) LoggerFactory.getLogger(EventRecorder.class);
+        warnings.start();
+        recorderLog.addAppender(warnings);
+        try {
+            admin.namespaces().withName(doomed).delete();
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.configMaps().inNamespace(doomed).withName("held").get()
+                    .getMetadata().getDeletionTimestamp() != null);
+            try (KubernetesClient client = cluster.newClient();
+                    EventRecorder events = new EventRecorder(client, "it", "host")) {
+                events.record(held, Reasons.Seen, "into a namespace being deleted");
+            }
+            assertThat(warnings.list).as("no RBAC warning for a namespace being deleted").isEmpty();
+
+            Config nobody = new ConfigBuilder(cluster.config()).withImpersonateUsername("nobody").build();
+            try (KubernetesClient client = new KubernetesClientBuilder().withConfig(nobody).build();
+                    EventRecorder events = new EventRecorder(client, "it", "host")) {
+                events.record(held, Reasons.Seen, "without RBAC");
+            }
+            assertThat(warnings.list).singleElement().satisfies(warning ->
+                    assertThat(warning.getFormattedMessage()).contains("HTTP 403").contains("grant this component"));
+        } finally {
+            recorderLog.detachAppender(warnings);
+            admin.configMaps().inNamespace(doomed).withName("held").edit(cm -> new ConfigMapBuilder(cm).editMetadata()
+                    .withFinalizers(List.of()).endMetadata().build());
+        }
     }
 }

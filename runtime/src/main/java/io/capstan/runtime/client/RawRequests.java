@@ -1,6 +1,7 @@
 package io.capstan.runtime.client;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpRequest;
@@ -37,7 +38,19 @@ public final class RawRequests {
         HttpResponse<String> response = exchange(client, method, path, contentType, body);
         if (response.code() < 200 || response.code() >= 300) {
             throw new KubernetesClientException(method + " " + path + " failed with HTTP " + response.code() + ": "
-                    + response.body(), response.code(), null);
+                    + response.body(), response.code(), status(client, response.body()));
+        }
+    }
+
+    /** The API server's Status in a refusal, so callers can tell its reason and causes apart; null if there is none. */
+    private static Status status(KubernetesClient client, String body) {
+        if (body == null || !body.startsWith("{")) {
+            return null;
+        }
+        try {
+            return client.getKubernetesSerialization().unmarshal(body, Status.class);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

@@ -152,8 +152,10 @@ public final class EventRecorder implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (KubernetesClientException e) {
-                // Missing RBAC for events is a deployment mistake worth one warning; other failures are transient.
-                if ((e.getCode() == 401 || e.getCode() == 403) && !warnedForbidden.getAndSet(true)) {
+                // Missing RBAC for events is a deployment mistake worth one warning; other failures are transient, and
+                // an object in a namespace being deleted cannot get Events any more (also 403).
+                if ((e.getCode() == 401 || e.getCode() == 403) && !namespaceTerminating(e)
+                        && !warnedForbidden.getAndSet(true)) {
                     log.warn("Cannot write Events (HTTP {}): grant this component create/patch on events; further "
                             + "failures are logged at debug level. {}", e.getCode(), e.getMessage());
                 } else {
@@ -163,6 +165,12 @@ public final class EventRecorder implements AutoCloseable {
                 log.debug("Writing an Event failed: {}", e.getMessage());
             }
         }
+    }
+
+    private static boolean namespaceTerminating(KubernetesClientException e) {
+        var status = e.getStatus();
+        return status != null && status.getDetails() != null && status.getDetails().getCauses() != null
+                && status.getDetails().getCauses().stream().anyMatch(c -> "NamespaceTerminating".equals(c.getReason()));
     }
 
     private void write(Pending event) {
