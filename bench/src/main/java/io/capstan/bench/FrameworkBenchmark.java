@@ -42,6 +42,8 @@ import java.util.function.Supplier;
  * The Framework controller under load, on a mock virtual node, against a fresh embedded control plane whose raw pod
  * create ceiling is measured in the same run (after a warm-up):
  * <ol>
+ *   <li>without the controller: the same number of pods created by a bare client on the same node, pods Running per
+ *       second — what the cluster gives any controller;</li>
  *   <li>start: N Frameworks of T tasks are created at once; the controller's pods created per second (first to last
  *       pod) as a ratio to the ceiling, and the time until every Framework runs;</li>
  *   <li>heap: what the controller retains per 1,000 running Frameworks (heap after GC with it running, minus after it
@@ -56,23 +58,32 @@ public final class FrameworkBenchmark {
     private FrameworkBenchmark() {
     }
 
+    /**
+     * @param podsRunningPerSecond the start phase's pods over the time until the last was seen Running
+     * @param pipelinePodsRunningPerSecond the same pods without the controller: created by a bare client with 64
+     *     writers and brought to Running by the same node — the most any controller can get from this cluster
+     */
     public record Result(int frameworks, int tasks, double ceiling, double podsPerSecond, double startSeconds,
-            double pacedRate, double p50Millis, double p99Millis, double heapBytesPerThousand, double completedPerSecond,
+            double podsRunningPerSecond, double pipelinePodsRunningPerSecond, double pacedRate, double p50Millis, double p99Millis, double heapBytesPerThousand, double completedPerSecond,
             long statusWrites) {
 
         public String row() {
             return String.format(Locale.ROOT,
-                    "| %,d × %d | %.0f | %.0f | %.0f %% | %.1f | %.0f/s | %.1f | %.1f | %.1f | %.1f | %.1f |",
-                    frameworks, tasks, ceiling, podsPerSecond, 100 * podsPerSecond / ceiling, startSeconds, pacedRate,
+                    "| %,d × %d | %.0f | %.0f | %.0f %% | %.0f | %.0f | %.0f %% | %.1f | %.0f/s | %.1f | %.1f | %.1f | %.1f "
+                            + "| %.1f |",
+                    frameworks, tasks, ceiling, podsPerSecond, 100 * podsPerSecond / ceiling,
+                    pipelinePodsRunningPerSecond, podsRunningPerSecond,
+                    100 * podsRunningPerSecond / pipelinePodsRunningPerSecond, startSeconds, pacedRate,
                     p50Millis, p99Millis, heapBytesPerThousand / (1024 * 1024), completedPerSecond,
                     (double) statusWrites / frameworks);
         }
     }
 
     public static String header() {
-        return "| Frameworks × tasks | API ceiling creates/s | pods created/s | ratio | all running s | paced pod ends "
-                + "| p50 pod→status ms | p99 ms | heap MiB/1,000 | Frameworks completed/s | status writes/Framework |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        return "| Frameworks × tasks | API ceiling creates/s | pods created/s | ratio | pods Running/s without the "
+                + "controller | with it | ratio | all running s | paced pod ends | p50 pod→status ms | p99 ms "
+                + "| heap MiB/1,000 | Frameworks completed/s | status writes/Framework |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
     /** One run per {@code frameworks x tasks} pair. */
@@ -116,6 +127,29 @@ public final class FrameworkBenchmark {
         return ceiling;
     }
 
+    /**
+     * What the cluster does with the same pods without the controller: a bare client creates them (64 writers) on the
+     * same node, which brings them to Running; pods per second from the first create sent to the last pod seen
+     * Running. Every pod costs the node a status write and an Event besides its create, so this is the most any
+     * controller can get from this cluster, and the start phase is compared with it.
+     */
+    static double pipelinePodsRunningPerSecond(KubernetesClient client, String node, int pods, Progress progress)
+            throws Exception {
+        String namespace = NodeBenchmark.namespace(client, "capstan-bench-pipeline-" + pods);
+        progress.step(String.format("Without the controller: %,d pods created on %s by a bare client", pods, node));
+        try (NodeBenchmark.RunningWatch watch = new NodeBenchmark.RunningWatch(client, namespace)) {
+            long started = System.nanoTime();
+            ApiServerBenchmark.measure("create", 64, pods, i -> client.pods().inNamespace(namespace)
+                    .resource(NodeBenchmark.pod(namespace, "p-" + i, node)).create());
+            watch.await("p-", pods);
+            double perSecond = pods / ((Collections.max(watch.runningAt.values()) - started) / 1e9);
+            progress.step(String.format(Locale.ROOT, "  %,d pods Running at %.0f/s", pods, perSecond));
+            return perSecond;
+        } finally {
+            NodeBenchmark.deleteNamespace(client, namespace, progress);
+        }
+    }
+
     private static Framework framework(String namespace, String name, int tasks, String node) {
         Framework framework = new Framework();
         framework.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
@@ -135,6 +169,7 @@ public final class FrameworkBenchmark {
     private static final class Observer implements AutoCloseable {
         final Map<String, Long> podCreated = new ConcurrentHashMap<>();
         final Map<String, Long> podEnded = new ConcurrentHashMap<>();
+        final Map<String, Long> podRunning = new ConcurrentHashMap<>();
         final Map<String, Long> taskReflected = new ConcurrentHashMap<>();
         final Map<String, Long> frameworkRunning = new ConcurrentHashMap<>();
         final Map<String, Long> frameworkCompleted = new ConcurrentHashMap<>();
@@ -155,6 +190,9 @@ public final class FrameworkBenchmark {
             long now = System.nanoTime();
             podCreated.putIfAbsent(pod.getMetadata().getName(), now);
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+            if ("Running".equals(phase)) {
+                podRunning.putIfAbsent(pod.getMetadata().getName(), now);
+            }
             if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
                 podEnded.putIfAbsent(pod.getMetadata().getName(), now);
             }
@@ -242,11 +280,13 @@ public final class FrameworkBenchmark {
                 VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, mock,
                         ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null),
                         new CompositeMeterRegistry())) {
+            double pipeline = pipelinePodsRunningPerSecond(client, node, pods, progress);
             RequestCounter requests = new RequestCounter();
             Controller first = Controller.start(plane, namespace, config, requests);
             long writes;
             double startSeconds;
             double podsPerSecond;
+            double podsRunningPerSecond;
             double heapPerThousand;
             try {
                 // 1. start
@@ -258,6 +298,7 @@ public final class FrameworkBenchmark {
                         () -> observer.frameworkRunning.size() + " of " + frameworks + " running, "
                                 + observer.podCreated.size() + " pods");
                 startSeconds = (System.nanoTime() - started) / 1e9;
+                podsRunningPerSecond = pods / ((Collections.max(observer.podRunning.values()) - started) / 1e9);
                 List<Long> createdTimes = new ArrayList<>(observer.podCreated.values());
                 Collections.sort(createdTimes);
                 double podSeconds = (createdTimes.getLast() - createdTimes.getFirst()) / 1e9;
@@ -265,6 +306,9 @@ public final class FrameworkBenchmark {
                 progress.step(String.format(Locale.ROOT, "  %,d pods created in %.1f s (%.0f/s, %.0f %% of the ceiling); "
                         + "all Frameworks running after %.1f s", pods, podSeconds, podsPerSecond,
                         100 * podsPerSecond / ceiling, startSeconds));
+                progress.step(String.format(Locale.ROOT, "  pods Running %.0f/s from the first Framework created to the "
+                        + "last pod Running: %.0f %% of the same pods without the controller", podsRunningPerSecond,
+                        100 * podsRunningPerSecond / pipeline));
                 first.awaitIdle();
                 // 2. heap: what the controller holds, i.e. what is freed when it stops
                 long heapRunning = ApiServerBenchmark.usedHeapAfterGc();
@@ -338,7 +382,8 @@ public final class FrameworkBenchmark {
                         FrameworkState.AttemptDeletionPending, FrameworkState.AttemptDeletionRequested,
                         FrameworkState.AttemptDeleting, FrameworkState.AttemptCompleted, FrameworkState.Completed)));
                 progress.step("  the controller's requests per Framework: " + requests.perFramework(frameworks));
-                return new Result(frameworks, tasks, ceiling, podsPerSecond, startSeconds, rate, p50, p99, heapPerThousand,
+                return new Result(frameworks, tasks, ceiling, podsPerSecond, startSeconds, podsRunningPerSecond,
+                        pipeline, rate, p50, p99, heapPerThousand,
                         completedPerSecond, writes + second.statusWrites());
             }
         } finally {
