@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
 import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
@@ -35,7 +36,16 @@ public final class Informers implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Informers.class);
 
+    /**
+     * How long an informer waits for one LIST answer: the API server's own limit for a request (its
+     * {@code --request-timeout}, one minute), as client-go's reflector sets none of its own. With the client's 10 s,
+     * a mock node's re-LIST of its 10,000 pods on a saturated server timed out 59 times in a row.
+     */
+    static final int LIST_TIMEOUT_MILLIS = 60_000;
+
     private final KubernetesClient client;
+    /** {@link #client} with {@link #LIST_TIMEOUT_MILLIS} as its request timeout, for the informers' lists. */
+    private final KubernetesClient listClient;
     private final String namespace;
     private final Map<String, SharedIndexInformer<?>> informers = new LinkedHashMap<>();
     private boolean started;
@@ -45,6 +55,8 @@ public final class Informers implements AutoCloseable {
      */
     public Informers(KubernetesClient client, String namespace) {
         this.client = client;
+        this.listClient = client.newClient(new RequestConfigBuilder(client.getConfiguration().getRequestConfig())
+                .withRequestTimeout(LIST_TIMEOUT_MILLIS).build()).adapt(KubernetesClient.class);
         this.namespace = namespace;
     }
 
@@ -64,7 +76,7 @@ public final class Informers implements AutoCloseable {
     /** The shared informer for a type within this process's watch scope, narrowed by selectors. */
     public synchronized <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> type, Selectors selectors) {
         return informer(type, type.getName(), selectors, namespace, () -> {
-            var operation = client.resources(type);
+            var operation = listClient.resources(type);
             return narrow(namespace == null ? operation.inAnyNamespace() : operation.inNamespace(namespace), selectors);
         });
     }
@@ -72,7 +84,7 @@ public final class Informers implements AutoCloseable {
     /** Like {@link #informer(Class, Selectors)} but always across all namespaces (e.g. a node's pods). */
     public synchronized <T extends HasMetadata> SharedIndexInformer<T> clusterWideInformer(Class<T> type,
             Selectors selectors) {
-        return informer(type, type.getName(), selectors, null, () -> narrow(client.resources(type).inAnyNamespace(), selectors));
+        return informer(type, type.getName(), selectors, null, () -> narrow(listClient.resources(type).inAnyNamespace(), selectors));
     }
 
     /** A shared informer for a type known only at run time (e.g. a CRD a user names). */
@@ -81,7 +93,7 @@ public final class Informers implements AutoCloseable {
         String key = context.getGroup() + "/" + context.getVersion() + "/" + context.getPlural();
         String scope = context.isNamespaceScoped() ? namespace : null;
         return informer(GenericKubernetesResource.class, key, selectors, scope, () -> {
-            var operation = client.genericKubernetesResources(context);
+            var operation = listClient.genericKubernetesResources(context);
             return narrow(scope == null ? operation.inAnyNamespace() : operation.inNamespace(scope), selectors);
         });
     }
