@@ -39,7 +39,7 @@ public final class Informers implements AutoCloseable {
     /**
      * How long an informer waits for one LIST answer: the API server's own limit for a request (its
      * {@code --request-timeout}, one minute), as client-go's reflector sets none of its own. With the client's 10 s,
-     * a mock node's re-LIST of its 10,000 pods on a saturated server timed out 59 times in a row.
+     * a mock node's re-LIST of its 10,000 pods on a saturated server timed out 19 times.
      */
     static final int LIST_TIMEOUT_MILLIS = 60_000;
 
