@@ -64,8 +64,8 @@ public final class FrameworkBenchmark {
      *     writers and brought to Running by the same node — the most any controller can get from this cluster
      */
     public record Result(int frameworks, int tasks, double ceiling, double podsPerSecond, double startSeconds,
-            double podsRunningPerSecond, double pipelinePodsRunningPerSecond, double pacedRate, double p50Millis, double p99Millis, double heapBytesPerThousand, double completedPerSecond,
-            long statusWrites) {
+            double podsRunningPerSecond, double pipelinePodsRunningPerSecond, double pacedRate, double p50Millis,
+            double p99Millis, double heapBytesPerThousand, double completedPerSecond, long statusWrites) {
 
         public String row() {
             return String.format(Locale.ROOT,

@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       API server's raw status-update ceiling; the start before the first write and every write (Events, lease)
  *       are reported beside. Run once as Virtual Kubelet does (a ProviderCreateSuccess Event per pod) and once
  *       without Normal Events;</li>
- *   <li>latency: 1,000 pods created at a quarter of the node's burst rate (a load it sustains); create-to-Running p50/p99;</li>
+ *   <li>latency: 1,000 pods created at a quarter of the node's burst rate (a load it sustains); create-to-Running
+ *       p50/p99;</li>
  *   <li>heap the node holds per tracked pod (its cache, its records and the provider's state), after GC.</li>
  * </ul>
  */
@@ -84,7 +85,8 @@ public final class NodeBenchmark {
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
                     minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
                     quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
-                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, pacedRate, p50Millis, p99Millis, heapBytesPerPod / 1024);
+                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, pacedRate, p50Millis,
+                    p99Millis, heapBytesPerPod / 1024);
         }
     }
 
@@ -202,7 +204,8 @@ public final class NodeBenchmark {
         return new Ceiling(nodePatch, watched);
     }
 
-    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix) throws Exception {
+    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix)
+            throws Exception {
         ApiServerBenchmark.measureCreates(client, namespace, prefix, 64, 2000);
         List<Pod> created = client.pods().inNamespace(namespace).list().getItems().stream()
                 .filter(pod -> pod.getMetadata().getName().startsWith(prefix + "-")).toList();
@@ -285,8 +288,8 @@ public final class NodeBenchmark {
         }
     }
 
-    private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds, double podsPerSecond,
-            double statusWritesPerSecond, double writesPerSecond, double heapPerPod) {
+    private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds,
+            double podsPerSecond, double statusWritesPerSecond, double writesPerSecond, double heapPerPod) {
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
@@ -329,8 +332,8 @@ public final class NodeBenchmark {
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
-                return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds, statusWritesPerSecond,
-                        counter.writes.get() / seconds, heapPerPod);
+                return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds,
+                        statusWritesPerSecond, counter.writes.get() / seconds, heapPerPod);
             }
         }
     }
@@ -404,8 +407,9 @@ public final class NodeBenchmark {
             Collections.sort(latencies);
             return new Result(size, withEvents.seconds(), withEvents.startSeconds(), withEvents.podsPerSecond(),
                     withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
-                    withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling, withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50),
-                    percentile(latencies, 0.99), withEvents.heapPerPod());
+                    withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling,
+                    withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
+                    withEvents.heapPerPod());
         } finally {
             deleteNamespace(client, paced, progress);
         }

@@ -84,7 +84,8 @@ public final class Informers implements AutoCloseable {
     /** Like {@link #informer(Class, Selectors)} but always across all namespaces (e.g. a node's pods). */
     public synchronized <T extends HasMetadata> SharedIndexInformer<T> clusterWideInformer(Class<T> type,
             Selectors selectors) {
-        return informer(type, type.getName(), selectors, null, () -> narrow(listClient.resources(type).inAnyNamespace(), selectors));
+        return informer(type, type.getName(), selectors, null,
+                () -> narrow(listClient.resources(type).inAnyNamespace(), selectors));
     }
 
     /** A shared informer for a type known only at run time (e.g. a CRD a user names). */
