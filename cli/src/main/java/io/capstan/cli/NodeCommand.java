@@ -10,6 +10,7 @@ import io.capstan.node.pod.PodController;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.node.provider.process.ProcessProvider;
 import io.capstan.runtime.client.KubeClients;
+import io.capstan.runtime.events.EventRecorder;
 import io.capstan.runtime.metrics.Metrics;
 import io.capstan.runtime.tls.CertificateAuthority;
 import io.capstan.runtime.tls.KeyPairCertificate;
@@ -65,7 +66,7 @@ final class NodeCommand implements Callable<Integer> {
             description = "Node InternalIP the API server dials (default: $VKUBELET_POD_IP, else 127.0.0.1).")
     String address;
 
-    @Option(names = "--pod-sync-workers", defaultValue = "32", paramLabel = "N",
+    @Option(names = "--pod-sync-workers", defaultValue = "" + PodController.DEFAULT_WORKERS, paramLabel = "N",
             description = "Workers per pod queue (default: ${DEFAULT-VALUE}).")
     int workers;
 
@@ -73,6 +74,15 @@ final class NodeCommand implements Callable<Integer> {
             description = "Record Normal Events such as ProviderCreateSuccess (default true, as Virtual Kubelet does); "
                     + "--no-normal-events saves one API write per pod on busy nodes.")
     boolean normalEvents;
+
+    @Option(names = "--event-qps", defaultValue = "50", paramLabel = "N",
+            description = "Events written per second at most, as the kubelet's --event-qps (default: ${DEFAULT-VALUE}; "
+                    + "0 for no limit, as Virtual Kubelet). Events beyond it wait, so pod status writes go first.")
+    double eventQps;
+
+    @Option(names = "--event-burst", defaultValue = "100", paramLabel = "N",
+            description = "Events that may be written at once above --event-qps (default: ${DEFAULT-VALUE}).")
+    int eventBurst;
 
     @Option(names = "--authentication", defaultValue = "webhook", paramLabel = "MODE",
             description = "webhook (TokenReview + SubjectAccessReview, default) or none.")
@@ -110,6 +120,7 @@ final class NodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Logging.setLevel(logLevel);
+        EventRecorder.WriteRate eventRate = eventRate();
         Map<String, String> env = System.getenv();
         String name = nodeName != null ? nodeName : env.getOrDefault("DEFAULT_NODE_NAME", "virtual-kubelet");
         String ip = address != null ? address : env.getOrDefault("VKUBELET_POD_IP", "127.0.0.1");
@@ -130,7 +141,8 @@ final class NodeCommand implements Callable<Integer> {
                 .withKubeletPort(port)
                 .withAuthentication(!authentication.equals("none"), clientAuth.equals("require") ? ClientAuth.REQUIRE
                         : ClientAuth.OPTIONAL)
-                .withPods(PodController.Settings.defaults(name).withWorkers(workers).withNormalEvents(normalEvents));
+                .withPods(PodController.Settings.defaults(name).withWorkers(workers).withNormalEvents(normalEvents)
+                        .withEventRate(eventRate));
         Metrics metrics = new Metrics();
         VirtualNode node = VirtualNode.start(client, withAddress(nodeConfig, ip), metrics.registry());
         if (serverTlsBootstrap) {
@@ -152,6 +164,18 @@ final class NodeCommand implements Callable<Integer> {
         return new VirtualNode.Config(config.nodeName(), config.provider(), config.taint(), ip, config.kubeletPort(),
                 config.servingCertificate(), config.clientCa(), config.clientAuth(), config.authentication(), config.pods(),
                 config.node(), config.startupTimeout(), config.labels());
+    }
+
+    /** The Event rate from --event-qps and --event-burst, refused before anything connects when they make no sense. */
+    private EventRecorder.WriteRate eventRate() {
+        if (eventQps < 0 || Double.isNaN(eventQps) || Double.isInfinite(eventQps)) {
+            throw new IllegalArgumentException("--event-qps must be 0 (no limit) or a positive number, not " + eventQps);
+        }
+        if (eventQps > 0 && eventBurst < 1) {
+            throw new IllegalArgumentException("--event-burst must be at least 1 when --event-qps limits Events, not "
+                    + eventBurst);
+        }
+        return eventQps == 0 ? EventRecorder.WriteRate.UNLIMITED : new EventRecorder.WriteRate(eventQps, eventBurst);
     }
 
     static Taint parseTaint(String value) {

@@ -85,6 +85,22 @@ class CliTest {
     }
 
     @Test
+    void aNodeRefusesAnEventRateThatMakesNoSenseBeforeItConnects(@TempDir Path dir) {
+        // The kubeconfig does not exist: reaching its check would mean the flags were not checked first.
+        String absent = dir.resolve("absent").toString();
+
+        Run negative = run("node", "--provider", "mock", "--kubeconfig", absent, "--event-qps", "-1");
+        assertThat(negative.exitCode()).isEqualTo(1);
+        assertThat(negative.err()).contains("--event-qps must be 0 (no limit) or a positive number, not -1.0")
+                .doesNotContain("kubeconfig");
+
+        Run noBurst = run("node", "--provider", "mock", "--kubeconfig", absent, "--event-qps", "5",
+                "--event-burst", "0");
+        assertThat(noBurst.exitCode()).isEqualTo(1);
+        assertThat(noBurst.err()).contains("--event-burst must be at least 1 when --event-qps limits Events, not 0");
+    }
+
+    @Test
     void anInvalidFrameworkConfigurationStopsTheOperatorBeforeItConnects(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("frameworkcontroller.yaml"), "workerNumber: 0\n");
 

@@ -120,7 +120,8 @@ public final class VirtualNode implements AutoCloseable {
         this.kubelet = new KubeletServer(new InetSocketAddress(config.address(), config.kubeletPort()), () -> this.tls,
                 config.provider(), caches::nodePods, auth, config.nodeName(), client.getKubernetesSerialization(),
                 Duration.ofSeconds(30));
-        this.events = new EventRecorder(client, config.nodeName() + "/pod-controller", config.nodeName());
+        this.events = new EventRecorder(client, config.nodeName() + "/pod-controller", config.nodeName(),
+                config.pods().eventRate());
         Node desired = desiredNode(client, config, kubelet.port());
         NodeProvider nodeProvider = config.provider() instanceof NodeProvider np ? np : () -> {
         };

@@ -1,6 +1,7 @@
 package io.capstan.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
@@ -138,6 +139,43 @@ class ManagerIT {
         }
         List<Event> recorded = cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
         assertThat(recorded).as("burst of 25 per object").hasSize(25);
+    }
+
+    /** A limited recorder (as a node's is, like the kubelet's eventRecordQPS) holds Events back and loses none. */
+    @Test
+    void aWriteRateHoldsEventsBackInTheBacklogWithoutLosingThem(TestCluster cluster, TestNamespace namespace) {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("paced").endMetadata().build()).create();
+        long started = System.nanoTime();
+        try (KubernetesClient client = cluster.newClient();
+                EventRecorder events = new EventRecorder(client, "it", "host", new EventRecorder.WriteRate(2, 3))) {
+            for (int i = 0; i < 12; i++) {
+                events.record(subject, Reasons.Seen, "message " + i);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> eventsIn(cluster, namespace).size() >= 3);
+            // The burst of 3 is out; the other 9 need 4.5 s at 2 per second.
+            assertThat(events.backlog()).as("Events still waiting for the rate").isPositive();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> eventsIn(cluster, namespace).size() == 12);
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("12 Events at 2/s after a burst of 3")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(4));
+        assertThat(eventsIn(cluster, namespace)).extracting(Event::getMessage)
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(0, 12).mapToObj(i -> "message " + i)
+                        .toList());
+    }
+
+    @Test
+    void aWriteRateThatMakesNoSenseIsRefused() {
+        assertThatThrownBy(() -> new EventRecorder.WriteRate(-1, 10)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be 0 (no limit) or positive");
+        assertThatThrownBy(() -> new EventRecorder.WriteRate(5, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("burst must be at least 1");
+        assertThat(EventRecorder.WriteRate.UNLIMITED.limited()).isFalse();
+    }
+
+    private static List<Event> eventsIn(TestCluster cluster, TestNamespace namespace) {
+        return cluster.client().v1().events().inNamespace(namespace.name()).list().getItems();
     }
 
     /**

@@ -71,37 +71,52 @@ public final class PodController implements AutoCloseable {
     public static final int DEFAULT_WORKERS = 64;
 
     /**
+     * The kubelet's {@code eventRecordQPS} (50) and {@code eventBurst} (100). Virtual Kubelet writes Events as fast as
+     * the server answers; in a 10,000-pod start that is one Event create beside every status write, on the same
+     * server. Limited, the status writes come first and the Events follow from the backlog.
+     */
+    public static final EventRecorder.WriteRate DEFAULT_EVENT_RATE = new EventRecorder.WriteRate(50, 100);
+
+    /**
      * @param workers workers per queue
      * @param maxRetries failed attempts after which a key is dropped; a pod whose creation failed this often is
      *     marked Failed
      * @param resolveEnvironment false hands the provider the raw env (Virtual Kubelet's SkipDownwardAPIResolution)
      * @param rateLimiter backoff for retries (one instance per queue)
+     * @param eventRate how fast the node writes Events; the kubelet's defaults ({@link #DEFAULT_EVENT_RATE})
      */
     public record Settings(String nodeName, int workers, int maxRetries, boolean resolveEnvironment,
-            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval, boolean normalEvents) {
+            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval, boolean normalEvents,
+            EventRecorder.WriteRate eventRate) {
 
         public static Settings defaults(String nodeName) {
-            return new Settings(nodeName, DEFAULT_WORKERS, 20, true, RateLimiter::controllerDefault, Duration.ofSeconds(5), true);
+            return new Settings(nodeName, DEFAULT_WORKERS, 20, true, RateLimiter::controllerDefault,
+                    Duration.ofSeconds(5), true, DEFAULT_EVENT_RATE);
         }
 
         public Settings withRateLimiter(Supplier<RateLimiter<String>> limiter) {
-            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval, normalEvents);
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval, normalEvents,
+                    eventRate);
         }
 
         public Settings withMaxRetries(int retries) {
-            return new Settings(nodeName, workers, retries, resolveEnvironment, rateLimiter, pollInterval, normalEvents);
+            return new Settings(nodeName, workers, retries, resolveEnvironment, rateLimiter, pollInterval, normalEvents,
+                    eventRate);
         }
 
         public Settings withResolveEnvironment(boolean resolve) {
-            return new Settings(nodeName, workers, maxRetries, resolve, rateLimiter, pollInterval, normalEvents);
+            return new Settings(nodeName, workers, maxRetries, resolve, rateLimiter, pollInterval, normalEvents,
+                    eventRate);
         }
 
         public Settings withWorkers(int count) {
-            return new Settings(nodeName, count, maxRetries, resolveEnvironment, rateLimiter, pollInterval, normalEvents);
+            return new Settings(nodeName, count, maxRetries, resolveEnvironment, rateLimiter, pollInterval,
+                    normalEvents, eventRate);
         }
 
         public Settings withPollInterval(Duration interval) {
-            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, interval, normalEvents);
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, interval, normalEvents,
+                    eventRate);
         }
 
         /**
@@ -109,7 +124,14 @@ public final class PodController implements AutoCloseable {
          * where the API server is the bottleneck. Warnings are always recorded.
          */
         public Settings withNormalEvents(boolean enabled) {
-            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, pollInterval, enabled);
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, pollInterval, enabled,
+                    eventRate);
+        }
+
+        /** How fast Events are written; {@link EventRecorder.WriteRate#UNLIMITED} for Virtual Kubelet's behaviour. */
+        public Settings withEventRate(EventRecorder.WriteRate rate) {
+            return new Settings(nodeName, workers, maxRetries, resolveEnvironment, rateLimiter, pollInterval, normalEvents,
+                    rate);
         }
     }
 

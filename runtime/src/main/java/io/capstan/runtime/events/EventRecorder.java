@@ -1,6 +1,7 @@
 package io.capstan.runtime.events;
 
 import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.queue.TokenBucketRateLimiter;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.EventSource;
@@ -35,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Events are written asynchronously; callers never wait for the API server, and when the backlog is
  *       full new Events are dropped (and logged);</li>
  *   <li>one object's Events are written by one writer, in the order recorded, so identical Events recorded in a
- *       burst aggregate into one instead of racing to create several.</li>
+ *       burst aggregate into one instead of racing to create several;</li>
+ *   <li>optionally, all writes share a token bucket ({@link WriteRate}), as the kubelet's {@code eventRecordQPS}
+ *       and {@code eventBurst} do, so a burst of Events cannot crowd out more important writes to the same API
+ *       server; what waits stays in the backlog.</li>
  * </ul>
  */
 public final class EventRecorder implements AutoCloseable {
@@ -57,10 +61,34 @@ public final class EventRecorder implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean warnedForbidden = new java.util.concurrent.atomic.AtomicBoolean();
     private final AtomicLong sequence = new AtomicLong();
     private final List<Thread> writers = new ArrayList<>();
+    private final TokenBucketRateLimiter<Object> rate;
     private volatile boolean closed;
 
     /** Concurrent writers, so a burst of Events (one per pod, say) does not queue behind one API call at a time. */
     private static final int WRITERS = 8;
+
+    /**
+     * The API writes per second (creates and count patches) all writers together may make, with a burst; a
+     * {@code perSecond} of 0 means no limit.
+     */
+    public record WriteRate(double perSecond, int burst) {
+        public static final WriteRate UNLIMITED = new WriteRate(0, 0);
+
+        public WriteRate {
+            if (!(perSecond >= 0) || Double.isInfinite(perSecond)) {
+                throw new IllegalArgumentException("Event write rate must be 0 (no limit) or positive, not "
+                        + perSecond);
+            }
+            if (perSecond > 0 && burst < 1) {
+                throw new IllegalArgumentException("Event burst must be at least 1 when the write rate is limited, not "
+                        + burst);
+            }
+        }
+
+        public boolean limited() {
+            return perSecond > 0;
+        }
+    }
 
     private record Pending(ObjectReference subject, EventReason reason, String message, Instant at) {
     }
@@ -98,9 +126,15 @@ public final class EventRecorder implements AutoCloseable {
      * @param host the source host (node or pod name), may be null
      */
     public EventRecorder(KubernetesClient client, String component, String host) {
+        this(client, component, host, WriteRate.UNLIMITED);
+    }
+
+    /** @param rate how fast Events may be written; {@link WriteRate#UNLIMITED} for as fast as the server answers */
+    public EventRecorder(KubernetesClient client, String component, String host, WriteRate rate) {
         this.client = client;
         this.component = component;
         this.host = host;
+        this.rate = rate.limited() ? new TokenBucketRateLimiter<>(rate.perSecond(), rate.burst()) : null;
         for (int i = 0; i < WRITERS; i++) {
             BlockingQueue<Pending> backlog = new ArrayBlockingQueue<>(BACKLOG / WRITERS);
             backlogs.add(backlog);
@@ -189,6 +223,7 @@ public final class EventRecorder implements AutoCloseable {
         }
         if (previous != null) {
             String patch = "{\"count\":" + count + ",\"lastTimestamp\":\"" + at + "\"}";
+            awaitRate();
             try {
                 RawRequests.write(client, "PATCH", RawRequests.path(Event.class, previous.namespace, previous.name),
                         RawRequests.MERGE_PATCH, patch);
@@ -228,10 +263,26 @@ public final class EventRecorder implements AutoCloseable {
                 .withCount(1)
                 .build();
         // The created Event is not read back: its name is ours, and decoding answers is a busy recorder's main cost.
+        awaitRate();
         RawRequests.write(client, "POST", RawRequests.path(Event.class, namespace, null), RawRequests.JSON,
                 client.getKubernetesSerialization().asJson(created));
         synchronized (recent) {
             recent.put(eventKey, new Aggregate(namespace, created.getMetadata().getName(), 1));
+        }
+    }
+
+    /** Waits for the write rate's next token; an interrupt (from close) ends the wait. */
+    private void awaitRate() {
+        if (rate == null) {
+            return;
+        }
+        java.time.Duration wait = rate.when(null);
+        if (!wait.isZero()) {
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
