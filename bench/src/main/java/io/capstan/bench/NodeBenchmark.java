@@ -9,10 +9,12 @@ import io.capstan.node.pod.PodController;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.client.RawRequests;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.AsyncBody;
@@ -186,29 +188,47 @@ public final class NodeBenchmark {
 
     /**
      * The fair ceiling for the node's status writes, measured right before each burst (this machine drifts by ±30 %
-     * within minutes): 2,000 of the very patches the node sends for a mock pod that starts running (every condition,
-     * the container statuses, the resourceVersion guard), built by the node's own code, sent by a bare client with
-     * 64 writers — the same requests without the node around them. Measured a second time while that writer's JVM
-     * also runs an informer on the pods it writes, as a node must: each write then also travels back to the writer
-     * and is decoded there, on the same two cores.
+     * within minutes): the very patches the node sends for a mock pod that starts running (every condition, the
+     * container statuses, the resourceVersion guard), built by the node's own code, sent by a bare client with 64
+     * writers — the same requests without the node around them. Like for like with the burst: as many pods as it has
+     * (a 2,000-write ceiling lasted 5 s and caught the server between its garbage collections, against a 30 s burst),
+     * with the burst's spec and bound to a Node as its pods are (bound pods also cost the scheduler's and the
+     * controller-manager's caches on every write). Measured a second time while that writer's JVM also runs an
+     * informer on the pods it writes, as a node must: each write then also travels back to the writer and is decoded
+     * there, on the same two cores.
      */
-    static Ceiling nodePatchCeiling(KubernetesClient client, Progress progress) throws Exception {
+    static Ceiling nodePatchCeiling(KubernetesClient client, int pods, Progress progress) throws Exception {
         String namespace = namespace(client, "capstan-bench-ceiling");
-        double nodePatch = nodePatchThroughput(client, namespace, "n");
+        // A Node without an agent, as the burst's is before it starts: the pod garbage collector leaves its pods
+        // alone, and since it never reported Ready, the node lifecycle controller does not rewrite their status.
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName(CEILING_NODE).endMetadata().build())
+                .serverSideApply();
+        double nodePatch = nodePatchThroughput(client, namespace, "n", pods);
         double watched;
         try (var watcher = client.pods().inNamespace(namespace).inform()) {
-            watched = nodePatchThroughput(client, namespace, "m");
+            watched = nodePatchThroughput(client, namespace, "m", pods);
         }
         progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch "
-                + "(%.0f/s while an informer watches the pods)", nodePatch, watched));
+                + "(%.0f/s while an informer watches the pods), %,d pods each", nodePatch, watched, pods));
         return new Ceiling(nodePatch, watched);
     }
 
-    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix)
+    private static final String CEILING_NODE = "bench-ceiling";
+
+    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
             throws Exception {
-        ApiServerBenchmark.measureCreates(client, namespace, prefix, 64, 2000);
-        List<Pod> created = client.pods().inNamespace(namespace).list().getItems().stream()
-                .filter(pod -> pod.getMetadata().getName().startsWith(prefix + "-")).toList();
+        String podsPath = RawRequests.path(Pod.class, namespace, null);
+        ApiServerBenchmark.measure("create", 64, count, i -> RawRequests.write(client, "POST", podsPath, RawRequests.JSON,
+                client.getKubernetesSerialization().asJson(pod(namespace, prefix + "-" + i, CEILING_NODE))));
+        List<Pod> created = new ArrayList<>();
+        String page = null;
+        do { // in pages: one answer of 10,000 pods can outlast the client's request timeout on a busy server
+            PodList pods = client.pods().inNamespace(namespace).list(new ListOptionsBuilder().withLimit(500L)
+                    .withContinue(page).build());
+            pods.getItems().stream().filter(pod -> pod.getMetadata().getName().startsWith(prefix + "-"))
+                    .forEach(created::add);
+            page = pods.getMetadata().getContinue();
+        } while (page != null && !page.isEmpty());
         MockProvider provider = new MockProvider(new MockProvider.Capacity(created.size() + 1, "1000", "4Ti"), "127.0.0.1");
         Map<String, String> patches = new HashMap<>();
         for (Pod pod : created) {
@@ -221,7 +241,7 @@ public final class NodeBenchmark {
         double perSecond = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
                 i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, prefix + "-" + i)
                         + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
-        ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, 2000);
+        ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, count);
         return perSecond;
     }
 
@@ -295,7 +315,7 @@ public final class NodeBenchmark {
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
     private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
             boolean normalEvents, Progress progress) throws Exception {
-        Ceiling ceiling = nodePatchCeiling(client, progress);
+        Ceiling ceiling = nodePatchCeiling(client, size, progress);
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
