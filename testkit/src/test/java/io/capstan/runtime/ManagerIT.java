@@ -165,6 +165,21 @@ class ManagerIT {
                         .toList());
     }
 
+    /** The backlog is bounded in total (10,000), not per writer: one object's many Events all wait their turn. */
+    @Test
+    void oneObjectsEventsAreNotDroppedBelowTheBacklogBound(TestCluster cluster, TestNamespace namespace) {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("chatty").endMetadata().build()).create();
+        try (KubernetesClient client = cluster.newClient();
+                EventRecorder events = new EventRecorder(client, "it", "host", new EventRecorder.WriteRate(1, 1))) {
+            for (int i = 0; i < 2_000; i++) {
+                events.record(subject, Reasons.Seen, "message " + i);
+            }
+            // One writer serves this object; at one write per second at most a few have left the backlog.
+            assertThat(events.backlog()).isGreaterThan(1_990);
+        }
+    }
+
     @Test
     void aWriteRateThatMakesNoSenseIsRefused() {
         assertThatThrownBy(() -> new EventRecorder.WriteRate(-1, 10)).isInstanceOf(IllegalArgumentException.class)

@@ -19,9 +19,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,8 @@ public final class EventRecorder implements AutoCloseable {
     private final String component;
     private final String host;
     private final List<BlockingQueue<Pending>> backlogs = new ArrayList<>();
+    /** Events in all backlogs together: the bound is on the total, so one busy writer's share cannot drop Events. */
+    private final AtomicInteger queued = new AtomicInteger();
     private final Map<String, Aggregate> recent = lru(CACHE_SIZE);
     private final Map<String, Bucket> spam = lru(CACHE_SIZE);
     private final AtomicLong dropped = new AtomicLong();
@@ -136,7 +139,7 @@ public final class EventRecorder implements AutoCloseable {
         this.host = host;
         this.rate = rate.limited() ? new TokenBucketRateLimiter<>(rate.perSecond(), rate.burst()) : null;
         for (int i = 0; i < WRITERS; i++) {
-            BlockingQueue<Pending> backlog = new ArrayBlockingQueue<>(BACKLOG / WRITERS);
+            BlockingQueue<Pending> backlog = new LinkedBlockingQueue<>();
             backlogs.add(backlog);
             writers.add(Thread.ofVirtual().name("events-" + component + "-" + i).start(() -> drain(backlog)));
         }
@@ -152,17 +155,20 @@ public final class EventRecorder implements AutoCloseable {
             return;
         }
         int writer = Math.floorMod(Objects.hash(subject.getNamespace(), subject.getName()), WRITERS);
-        if (!backlogs.get(writer).offer(new Pending(subject, reason, message, Instant.now()))) {
+        if (queued.incrementAndGet() > BACKLOG) {
+            queued.decrementAndGet();
             if (dropped.incrementAndGet() % 1000 == 1) {
                 log.warn("Event backlog full; dropped {} Events so far (latest: {} {} on {}/{})", dropped.get(),
                         reason.reason(), message, subject.getNamespace(), subject.getName());
             }
+            return;
         }
+        backlogs.get(writer).add(new Pending(subject, reason, message, Instant.now()));
     }
 
     /** Events recorded but not written yet. */
     public int backlog() {
-        return backlogs.stream().mapToInt(BlockingQueue::size).sum();
+        return queued.get();
     }
 
     public static ObjectReference referenceTo(HasMetadata object) {
@@ -181,6 +187,7 @@ public final class EventRecorder implements AutoCloseable {
             try {
                 Pending next = backlog.poll(200, TimeUnit.MILLISECONDS);
                 if (next != null) {
+                    queued.decrementAndGet();
                     write(next);
                 }
             } catch (InterruptedException e) {
