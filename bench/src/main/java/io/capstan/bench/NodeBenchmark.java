@@ -46,8 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>burst: N pods already bound to the node when it starts; time until all are Running. The node's status
  *       writes per second, from the first sent to the last answered as the ceiling is timed, are compared with the
  *       API server's raw status-update ceiling; the start before the first write and every write (Events, lease)
- *       are reported beside. Run once as Virtual Kubelet does (a ProviderCreateSuccess Event per pod) and once
- *       without Normal Events;</li>
+ *       are reported beside. Run once with a ProviderCreateSuccess Event per pod, as Virtual Kubelet does (at the
+ *       node's default Event rate, the kubelet's 50/s), and once without Normal Events;</li>
  *   <li>latency: 1,000 pods created at a quarter of the node's burst rate (a load it sustains); create-to-Running
  *       p50/p99;</li>
  *   <li>heap the node holds per tracked pod (its cache, its records and the provider's state), after GC.</li>
@@ -65,8 +65,8 @@ public final class NodeBenchmark {
      * @param statusWritesPerSecond the node's successful pod status writes over the window from the first sent to the
      *     last answered: the same measure as the ceiling's
      * @param writesPerSecond every write the node made during the burst (status, Events, lease), per second
-     * @param ceiling the API server's raw status-update throughput with the node's own patch (64 writers), measured
-     *     right before the burst
+     * @param ceiling the API server's raw status-update throughput with the node's own patch (64 writers, as many
+     *     bound pods as the burst), measured right before the burst
      * @param quietCeiling the same, right before the burst without Normal Events
      * @param watchedCeiling the same as {@code ceiling} while the writer also watches the pods it writes, as a node
      *     must: right before the burst
@@ -151,7 +151,8 @@ public final class NodeBenchmark {
         }
     }
 
-    public static List<Result> runOnFreshCluster(List<Integer> sizes, Progress progress) throws Exception {
+    /** @param workers the node's workers per pod queue ({@link PodController#DEFAULT_WORKERS} unless studying them) */
+    public static List<Result> runOnFreshCluster(List<Integer> sizes, int workers, Progress progress) throws Exception {
         Path state = Files.createTempDirectory("capstan-bench-node-");
         try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
                 .withProgress(progress));
@@ -159,7 +160,7 @@ public final class NodeBenchmark {
             double minimal = minimalCeiling(client, progress);
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
-                results.add(run(plane, client, size, minimal, progress));
+                results.add(run(plane, client, size, minimal, workers, progress));
                 progress.step(results.getLast().row());
             }
             return results;
@@ -314,7 +315,7 @@ public final class NodeBenchmark {
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
     private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
-            boolean normalEvents, Progress progress) throws Exception {
+            boolean normalEvents, int workers, Progress progress) throws Exception {
         Ceiling ceiling = nodePatchCeiling(client, size, progress);
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
@@ -333,27 +334,31 @@ public final class NodeBenchmark {
                     .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", counter)).build();
                     VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
                             ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
-                            .withPods(PodController.Settings.defaults(node).withNormalEvents(normalEvents)),
+                            .withPods(PodController.Settings.defaults(node).withWorkers(workers)
+                                    .withNormalEvents(normalEvents)),
                             new CompositeMeterRegistry())) {
                 // The node's own cache tells when all are Running, so no second cache skews the heap figure.
                 awaitAllRunning(virtualNode, size);
                 double seconds = (System.nanoTime() - started) / 1e9;
+                double writesPerSecond = counter.writes.get() / seconds;
                 // Heap per tracked pod is what the node holds once it has caught up, not its Events still queued.
                 awaitCaughtUp(virtualNode);
+                double catchUpSeconds = (System.nanoTime() - started) / 1e9 - seconds;
                 double heapPerPod = (double) (ApiServerBenchmark.usedHeapAfterGc() - heapBefore) / size;
                 double startSeconds = (counter.firstStatusWriteSent.get() - started) / 1e9;
                 double statusWritesPerSecond = counter.statusWrites.get() / counter.statusWindowSeconds();
                 progress.step(String.format(Locale.ROOT, "  %,d pods Running in %.1f s (%.0f/s), node wrote %.0f/s; its "
                         + "%,d status writes took %.1f s (%.0f/s) after a start of %.1f s", size, seconds, size / seconds,
-                        counter.writes.get() / seconds, counter.statusWrites.get(), counter.statusWindowSeconds(),
+                        writesPerSecond, counter.statusWrites.get(), counter.statusWindowSeconds(),
                         statusWritesPerSecond, startSeconds));
-                progress.step(String.format(Locale.ROOT, "  %,d status writes for %,d pods", counter.statusWrites.get(),
-                        counter.podsWritten.size()));
+                progress.step(String.format(Locale.ROOT, "  %,d status writes for %,d pods; the node caught up (Events "
+                        + "written, queues empty) %.1f s after the last pod was Running", counter.statusWrites.get(),
+                        counter.podsWritten.size(), catchUpSeconds));
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
                 return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds,
-                        statusWritesPerSecond, counter.writes.get() / seconds, heapPerPod);
+                        statusWritesPerSecond, writesPerSecond, heapPerPod);
             }
         }
     }
@@ -380,13 +385,14 @@ public final class NodeBenchmark {
         }
     }
 
-    private static Result run(ControlPlane plane, KubernetesClient client, int size, double minimalCeiling, Progress progress)
+    private static Result run(ControlPlane plane, KubernetesClient client, int size, double minimalCeiling, int workers,
+            Progress progress)
             throws Exception {
         String loud = namespace(client, "capstan-bench-node-" + size);
-        Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, progress);
+        Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, workers, progress);
         deleteNamespace(client, loud, progress);
         String quiet = namespace(client, "capstan-bench-quiet-" + size);
-        Burst withoutEvents = burst(plane, client, quiet, "bench-quiet-" + size, size, false, progress);
+        Burst withoutEvents = burst(plane, client, quiet, "bench-quiet-" + size, size, false, workers, progress);
         deleteNamespace(client, quiet, progress);
 
         String paced = namespace(client, "capstan-bench-paced-" + size);
@@ -402,7 +408,8 @@ public final class NodeBenchmark {
         try (RunningWatch watch = new RunningWatch(client, paced);
                 KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
                 VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
-                        ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null),
+                        ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
+                        .withPods(PodController.Settings.defaults(node).withWorkers(workers)),
                         new CompositeMeterRegistry())) {
             Map<String, Long> createdAt = new ConcurrentHashMap<>();
             long start = System.nanoTime();

@@ -24,9 +24,16 @@ final class BenchCommand implements Runnable {
                 description = "Pod counts to run, comma-separated (default: ${DEFAULT-VALUE}).")
         java.util.List<Integer> sizes;
 
+        @Option(names = "--workers", defaultValue = "" + io.capstan.node.pod.PodController.DEFAULT_WORKERS,
+                paramLabel = "N", description = "The node's workers per pod queue (default: ${DEFAULT-VALUE}).")
+        int workers;
+
         @Override
         public Integer call() throws Exception {
-            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, new Console());
+            if (workers < 1) {
+                throw new IllegalArgumentException("--workers must be at least 1, not " + workers);
+            }
+            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, workers, new Console());
             System.out.println();
             System.out.println(io.capstan.bench.NodeBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
