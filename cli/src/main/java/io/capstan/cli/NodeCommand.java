@@ -168,14 +168,12 @@ final class NodeCommand implements Callable<Integer> {
 
     /** The Event rate from --event-qps and --event-burst, refused before anything connects when they make no sense. */
     private EventRecorder.WriteRate eventRate() {
-        if (eventQps < 0 || Double.isNaN(eventQps) || Double.isInfinite(eventQps)) {
-            throw new IllegalArgumentException("--event-qps must be 0 (no limit) or a positive number, not " + eventQps);
+        try {
+            return new EventRecorder.WriteRate(eventQps, eventBurst);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--event-qps " + eventQps + " --event-burst " + eventBurst + ": "
+                    + e.getMessage());
         }
-        if (eventQps > 0 && eventBurst < 1) {
-            throw new IllegalArgumentException("--event-burst must be at least 1 when --event-qps limits Events, not "
-                    + eventBurst);
-        }
-        return eventQps == 0 ? EventRecorder.WriteRate.UNLIMITED : new EventRecorder.WriteRate(eventQps, eventBurst);
     }
 
     static Taint parseTaint(String value) {

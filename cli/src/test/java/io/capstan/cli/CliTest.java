@@ -91,13 +91,14 @@ class CliTest {
 
         Run negative = run("node", "--provider", "mock", "--kubeconfig", absent, "--event-qps", "-1");
         assertThat(negative.exitCode()).isEqualTo(1);
-        assertThat(negative.err()).contains("--event-qps must be 0 (no limit) or a positive number, not -1.0")
+        assertThat(negative.err()).contains("--event-qps -1.0 --event-burst 100: Event write rate must be 0 (no limit) "
+                + "or positive, not -1.0")
                 .doesNotContain("kubeconfig");
 
         Run noBurst = run("node", "--provider", "mock", "--kubeconfig", absent, "--event-qps", "5",
                 "--event-burst", "0");
         assertThat(noBurst.exitCode()).isEqualTo(1);
-        assertThat(noBurst.err()).contains("--event-burst must be at least 1 when --event-qps limits Events, not 0");
+        assertThat(noBurst.err()).contains("Event burst must be at least 1 when the write rate is limited, not 0");
     }
 
     @Test
