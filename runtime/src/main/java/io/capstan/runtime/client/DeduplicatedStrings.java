@@ -1,5 +1,6 @@
 package io.capstan.runtime.client;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 
@@ -24,7 +26,13 @@ public final class DeduplicatedStrings {
     private DeduplicatedStrings() {
     }
 
-    /** fabric8's serialization with string values deduplicated; what every Capstan client uses. */
+    /**
+     * fabric8's serialization with string values deduplicated and {@code metadata.managedFields} skipped when
+     * reading; what every Capstan client uses. No Capstan component reads managedFields (the informer caches dropped
+     * them after decoding), and a status write comes back on the writer's watch with about 2 KB of them: skipped
+     * while parsing, they are never built. Writes are unchanged: an object sent without managedFields keeps the
+     * server's, and server-side apply refuses them anyway.
+     */
     public static KubernetesSerialization serialization() {
         // Jackson's own interning of field names goes through a global map whose size it checks on every new name;
         // its per-parser symbol tables already share the names, so the global step only costs (a busy node's watch
@@ -32,7 +40,13 @@ public final class DeduplicatedStrings {
         ObjectMapper mapper = new ObjectMapper(JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build());
         mapper.registerModule(new SimpleModule("capstan-deduplicated-strings").addDeserializer(String.class,
                 new Deserializer()));
+        mapper.addMixIn(ObjectMeta.class, ManagedFieldsNotRead.class);
         return new KubernetesSerialization(mapper, true);
+    }
+
+    /** Skips {@code managedFields} when reading {@link ObjectMeta}; still writes them when a caller sets them. */
+    @JsonIgnoreProperties(value = "managedFields", allowGetters = true, ignoreUnknown = true)
+    private abstract static class ManagedFieldsNotRead {
     }
 
     static final class Deserializer extends StdScalarDeserializer<String> {

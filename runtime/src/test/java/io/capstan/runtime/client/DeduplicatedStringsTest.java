@@ -45,4 +45,25 @@ class DeduplicatedStringsTest {
         assertThat(pod.getMetadata().getName()).isEqualTo("p-1");
         assertThat(pod.getStatus().getPhase()).isEqualTo("Running");
     }
+
+    @Test
+    void managedFieldsAreSkippedWhenReadingAndKeptWhenWriting() {
+        String withManagedFields = """
+                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p-1","namespace":"team-a","labels":{"app":"a"},
+                 "managedFields":[{"manager":"kubelet","operation":"Update","apiVersion":"v1",
+                   "fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:phase":{}}}}],
+                 "resourceVersion":"42","surprise":"kept"},
+                 "status":{"phase":"Running"}}
+                """;
+
+        Pod pod = json.unmarshal(withManagedFields, Pod.class);
+
+        assertThat(pod.getMetadata().getManagedFields()).isEmpty();
+        assertThat(pod.getMetadata().getResourceVersion()).as("the fields after it").isEqualTo("42");
+        assertThat(pod.getMetadata().getLabels()).containsEntry("app", "a");
+        assertThat(pod.getMetadata().getAdditionalProperties()).as("unknown fields as before")
+                .containsEntry("surprise", "kept");
+        Pod plain = new KubernetesSerialization().unmarshal(withManagedFields, Pod.class);
+        assertThat(json.asJson(plain)).as("a caller that sets them still sends them").contains("\"manager\":\"kubelet\"");
+    }
 }
