@@ -75,12 +75,12 @@ final class NodeCommand implements Callable<Integer> {
                     + "--no-normal-events saves one API write per pod on busy nodes.")
     boolean normalEvents;
 
-    @Option(names = "--event-qps", defaultValue = "50", paramLabel = "N",
+    @Option(names = "--event-qps", defaultValue = "" + PodController.DEFAULT_EVENT_QPS, paramLabel = "N",
             description = "Events written per second at most, as the kubelet's --event-qps (default: ${DEFAULT-VALUE}; "
                     + "0 for no limit, as Virtual Kubelet). Events beyond it wait, so pod status writes go first.")
     double eventQps;
 
-    @Option(names = "--event-burst", defaultValue = "100", paramLabel = "N",
+    @Option(names = "--event-burst", defaultValue = "" + PodController.DEFAULT_EVENT_BURST, paramLabel = "N",
             description = "Events that may be written at once above --event-qps (default: ${DEFAULT-VALUE}).")
     int eventBurst;
 

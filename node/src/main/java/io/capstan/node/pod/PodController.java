@@ -75,7 +75,10 @@ public final class PodController implements AutoCloseable {
      * the server answers; in a 10,000-pod start that is one Event create beside every status write, on the same
      * server. Limited, the status writes come first and the Events follow from the backlog.
      */
-    public static final EventRecorder.WriteRate DEFAULT_EVENT_RATE = new EventRecorder.WriteRate(50, 100);
+    public static final int DEFAULT_EVENT_QPS = 50;
+    public static final int DEFAULT_EVENT_BURST = 100;
+    public static final EventRecorder.WriteRate DEFAULT_EVENT_RATE = new EventRecorder.WriteRate(DEFAULT_EVENT_QPS,
+            DEFAULT_EVENT_BURST);
 
     /**
      * @param workers workers per queue
