@@ -45,7 +45,7 @@ public final class KubeClients {
 
     /** A builder with Capstan's client settings (deduplicated strings in everything read), for callers that add more. */
     public static KubernetesClientBuilder builder(Config config) {
-        return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(DeduplicatedStrings.serialization());
+        return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(ClientSerialization.serialization());
     }
 
     public static Config loadConfig(Path kubeconfig) {

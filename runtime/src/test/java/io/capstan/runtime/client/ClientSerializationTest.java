@@ -6,9 +6,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 
-class DeduplicatedStringsTest {
+class ClientSerializationTest {
 
-    private final KubernetesSerialization json = DeduplicatedStrings.serialization();
+    private final KubernetesSerialization json = ClientSerialization.serialization();
 
     private Pod read(String name, String note) {
         return json.unmarshal("""
@@ -21,8 +21,8 @@ class DeduplicatedStringsTest {
 
     @Test
     void repeatedValuesAreOneInstanceAcrossObjects() {
-        Pod first = read("p-1", "n".repeat(DeduplicatedStrings.MAX_SHARED_LENGTH + 1));
-        Pod second = read("p-2", "n".repeat(DeduplicatedStrings.MAX_SHARED_LENGTH + 1));
+        Pod first = read("p-1", "n".repeat(ClientSerialization.MAX_SHARED_LENGTH + 1));
+        Pod second = read("p-2", "n".repeat(ClientSerialization.MAX_SHARED_LENGTH + 1));
 
         assertThat(second.getMetadata().getNamespace()).isSameAs(first.getMetadata().getNamespace());
         assertThat(second.getSpec().getNodeName()).isSameAs(first.getSpec().getNodeName());

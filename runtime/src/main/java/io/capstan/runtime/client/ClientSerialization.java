@@ -13,17 +13,21 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 
 /**
- * Deserialization that shares one copy of each short string value among all the objects it reads. Cached objects
- * repeat the same values thousands of times (namespace, node name, image, phase, condition types, default
- * tolerations, timestamps of a burst); sharing them cuts an informer's heap per object by a few kilobytes.
- * Long values (e.g. last-applied-configuration annotations) are rarely repeated and are left alone.
+ * How Capstan's clients read JSON: lean, because informers read every object the cluster changes.
+ * <ul>
+ *   <li>One copy of each short string value is shared among all the objects read. Cached objects repeat the same
+ *       values thousands of times (namespace, node name, image, phase, condition types, default tolerations,
+ *       timestamps of a burst); sharing them cuts an informer's heap per object by a few kilobytes. Long values
+ *       (e.g. last-applied-configuration annotations) are rarely repeated and are left alone.</li>
+ *   <li>{@code metadata.managedFields} is skipped (see {@link #serialization()}).</li>
+ * </ul>
  */
-public final class DeduplicatedStrings {
+public final class ClientSerialization {
 
     /** Longer values are kept as read. */
     static final int MAX_SHARED_LENGTH = 128;
 
-    private DeduplicatedStrings() {
+    private ClientSerialization() {
     }
 
     /**
