@@ -99,14 +99,7 @@ public final class KubeClients {
     private record Throttle(TokenBucketRateLimiter<Object> bucket) implements Interceptor {
         @Override
         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-            Duration wait = bucket.when(null);
-            if (!wait.isZero()) {
-                try {
-                    Thread.sleep(wait);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            bucket.acquire();
         }
     }
 }

@@ -280,16 +280,8 @@ public final class EventRecorder implements AutoCloseable {
 
     /** Waits for the write rate's next token; an interrupt (from close) ends the wait. */
     private void awaitRate() {
-        if (rate == null) {
-            return;
-        }
-        java.time.Duration wait = rate.when(null);
-        if (!wait.isZero()) {
-            try {
-                Thread.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (rate != null) {
+            rate.acquire();
         }
     }
 

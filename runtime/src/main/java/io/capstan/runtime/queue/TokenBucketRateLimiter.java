@@ -40,6 +40,18 @@ public final class TokenBucketRateLimiter<K> implements RateLimiter<K> {
         return tokens >= 0 ? Duration.ZERO : Duration.ofNanos((long) Math.ceil(-tokens / tokensPerNano));
     }
 
+    /** Takes a token, sleeping until it is due; an interrupt ends the wait early (the flag stays set). */
+    public void acquire() {
+        Duration wait = when(null);
+        if (!wait.isZero()) {
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public void forget(K item) {
     }
