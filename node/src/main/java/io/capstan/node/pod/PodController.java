@@ -18,6 +18,7 @@ import io.capstan.runtime.queue.RateLimiter;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatus;
@@ -402,8 +403,11 @@ public final class PodController implements AutoCloseable {
 
     private void createOrUpdate(Pod pod, KnownPod known) throws Exception {
         String key = key(pod);
-        Pod forProvider = new PodBuilder(pod).build();
-        if (settings.resolveEnvironment()) {
+        // The provider gets a copy it may keep: the resolved pod is one already.
+        Pod forProvider;
+        if (!settings.resolveEnvironment()) {
+            forProvider = new PodBuilder(pod).build();
+        } else {
             try {
                 EnvironmentResolver.Resolution resolution = resolver.resolve(pod, provider.plannedPodIP(pod),
                         nodeFacts.get());
@@ -622,7 +626,8 @@ public final class PodController implements AutoCloseable {
 
     /**
      * The Kubernetes pod with the provider's status. Labels and annotations: the server's, plus those the provider
-     * changed relative to what it was given; the provider never removes or reverts what users set.
+     * changed relative to what it was given; the provider never removes or reverts what users set. Read-only: it
+     * shares objects with both pods.
      */
     static Pod withProviderStatus(Pod current, Pod reported, Pod givenToProvider) {
         Map<String, String> labels = mergeOwned(current.getMetadata().getLabels(), reported.getMetadata().getLabels(),
@@ -630,8 +635,20 @@ public final class PodController implements AutoCloseable {
         Map<String, String> annotations = mergeOwned(current.getMetadata().getAnnotations(),
                 reported.getMetadata().getAnnotations(),
                 givenToProvider == null ? null : givenToProvider.getMetadata().getAnnotations());
-        return new PodBuilder(current).withStatus(reported.getStatus())
-                .editMetadata().withLabels(labels).withAnnotations(annotations).endMetadata().build();
+        // Only compared and turned into a patch, never changed or kept, so it shares the current spec and the reported
+        // status: a whole-pod copy per status write took a third of the status workers' CPU as 10,000 pods started.
+        ObjectMeta metadata = new ObjectMeta();
+        metadata.setNamespace(current.getMetadata().getNamespace());
+        metadata.setName(current.getMetadata().getName());
+        metadata.setUid(current.getMetadata().getUid());
+        metadata.setResourceVersion(current.getMetadata().getResourceVersion());
+        metadata.setLabels(labels);
+        metadata.setAnnotations(annotations);
+        Pod updated = new Pod();
+        updated.setMetadata(metadata);
+        updated.setSpec(current.getSpec());
+        updated.setStatus(reported.getStatus());
+        return updated;
     }
 
     private static Map<String, String> mergeOwned(Map<String, String> server, Map<String, String> provider,

@@ -15,11 +15,12 @@ import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -322,27 +323,48 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
      * mock uses. Everything else (volumes, scheduling hints, ...) is dropped, so a large fleet costs little heap.
      */
     private static Pod essentials(Pod pod) {
-        var spec = pod.getSpec();
-        return new PodBuilder().withNewMetadata().withNamespace(pod.getMetadata().getNamespace())
-                .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid())
-                .withLabels(pod.getMetadata().getLabels()).withAnnotations(pod.getMetadata().getAnnotations()).endMetadata()
-                .withNewSpec().withContainers(spec.getContainers()).withInitContainers(spec.getInitContainers())
-                .withEphemeralContainers(spec.getEphemeralContainers()).withTolerations(spec.getTolerations())
-                .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds()).withRestartPolicy(spec.getRestartPolicy())
-                .withNodeName(spec.getNodeName()).endSpec().build();
+        // The pod handed over is the mock's to keep (see PodLifecycleHandler), so its parts are kept, not copied.
+        ObjectMeta metadata = identity(pod.getMetadata().getNamespace(), pod.getMetadata().getName(),
+                pod.getMetadata().getUid());
+        metadata.setLabels(pod.getMetadata().getLabels());
+        metadata.setAnnotations(pod.getMetadata().getAnnotations());
+        PodSpec given = pod.getSpec();
+        PodSpec spec = new PodSpec();
+        spec.setContainers(given.getContainers());
+        spec.setInitContainers(given.getInitContainers());
+        spec.setEphemeralContainers(given.getEphemeralContainers());
+        spec.setTolerations(given.getTolerations());
+        spec.setActiveDeadlineSeconds(given.getActiveDeadlineSeconds());
+        spec.setRestartPolicy(given.getRestartPolicy());
+        spec.setNodeName(given.getNodeName());
+        Pod kept = new Pod();
+        kept.setMetadata(metadata);
+        kept.setSpec(spec);
+        return kept;
+    }
+
+    private static ObjectMeta identity(String namespace, String name, String uid) {
+        ObjectMeta metadata = new ObjectMeta();
+        metadata.setNamespace(namespace);
+        metadata.setName(name);
+        metadata.setUid(uid);
+        return metadata;
     }
 
     // ----- statuses ---------------------------------------------------------------------------------------------------
 
     private void publish(MockPod mock, PodStatus status) {
         mock.status = status;
-        Pod reported = new PodBuilder(minimal(mock)).withStatus(status).build();
+        Pod reported = minimal(mock);
+        reported.setStatus(status);
         Thread.ofVirtual().start(() -> notify.accept(reported));
     }
 
     private static Pod minimal(MockPod mock) {
-        return new PodBuilder().withMetadata(new ObjectMetaBuilder().withNamespace(mock.pod.getMetadata().getNamespace())
-                .withName(mock.pod.getMetadata().getName()).withUid(mock.pod.getMetadata().getUid()).build()).build();
+        Pod pod = new Pod();
+        pod.setMetadata(identity(mock.pod.getMetadata().getNamespace(), mock.pod.getMetadata().getName(),
+                mock.pod.getMetadata().getUid()));
+        return pod;
     }
 
     private PodStatus base(MockPod mock, String phase) {
