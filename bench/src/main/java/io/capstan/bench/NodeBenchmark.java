@@ -73,21 +73,23 @@ public final class NodeBenchmark {
      * @param quietWatchedCeiling the same, right before the burst without Normal Events
      * @param minimalCeiling the same with a minimal patch, at the start of the run
      * @param quietStatusWritesPerSecond status writes per second in the burst without Normal Events
+     * @param cpuMillisPerPod CPU the benchmark's JVM (the node in it) used per pod in the burst with Events, until the
+     *     last pod was Running
      */
     public record Result(int pods, double burstSeconds, double startSeconds, double podsPerSecond,
             double statusWritesPerSecond, double writesPerSecond, double ceiling, double quietCeiling,
             double watchedCeiling, double quietWatchedCeiling, double minimalCeiling,
             double quietStatusWritesPerSecond, double pacedRate, double p50Millis, double p99Millis,
-            double heapBytesPerPod) {
+            double heapBytesPerPod, double cpuMillisPerPod) {
 
         public String row() {
             return String.format(Locale.ROOT,
                     "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f %% "
-                            + "| %.0f | %.0f/s | %.0f | %.0f | %.1f |",
+                            + "| %.0f | %.2f | %.0f/s | %.0f | %.0f | %.1f |",
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
                     minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
                     quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
-                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, pacedRate, p50Millis,
+                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod, pacedRate, p50Millis,
                     p99Millis, heapBytesPerPod / 1024);
         }
     }
@@ -96,8 +98,8 @@ public final class NodeBenchmark {
         return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
                 + "burst / minimal) | the same while the writer watches the pods | status ratio | status writes/s, no Normal "
                 + "Events | status ratio, no Normal Events | the same to a watching writer | node writes/s, all "
-                + "| paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
-                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+                + "| JVM CPU ms/pod | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
     /**
@@ -111,6 +113,7 @@ public final class NodeBenchmark {
         final AtomicLong lastStatusWriteAnswered = new AtomicLong();
         final Map<Integer, Long> failedStatusWrites = new ConcurrentHashMap<>();
         final java.util.Set<String> podsWritten = ConcurrentHashMap.newKeySet();
+        final java.util.Queue<Long> statusAnsweredAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
         @Override
         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -128,7 +131,9 @@ public final class NodeBenchmark {
                 if (response.isSuccessful()) {
                     statusWrites.incrementAndGet();
                     podsWritten.add(request.uri().getPath());
-                    lastStatusWriteAnswered.accumulateAndGet(System.nanoTime(), Math::max);
+                    long now = System.nanoTime();
+                    lastStatusWriteAnswered.accumulateAndGet(now, Math::max);
+                    statusAnsweredAt.add(now);
                 } else {
                     failedStatusWrites.merge(response.code(), 1L, Long::sum);
                 }
@@ -146,6 +151,15 @@ public final class NodeBenchmark {
                     && request.uri().getPath().contains("/pods/");
         }
 
+        /** Status writes per second in each {@code seconds}-long slice of the window, to show where it was slow. */
+        String timeline(int seconds) {
+            long start = firstStatusWriteSent.get();
+            int[] counts = new int[(int) (statusWindowSeconds() / seconds) + 1];
+            statusAnsweredAt.forEach(at -> counts[(int) Math.min(counts.length - 1, (at - start) / 1_000_000_000L / seconds)]++);
+            return java.util.Arrays.stream(counts).mapToObj(c -> String.valueOf(c / seconds))
+                    .collect(java.util.stream.Collectors.joining(" "));
+        }
+
         double statusWindowSeconds() {
             return (lastStatusWriteAnswered.get() - firstStatusWriteSent.get()) / 1e9;
         }
@@ -158,6 +172,7 @@ public final class NodeBenchmark {
                 .withProgress(progress));
                 KubernetesClient client = ApiServerBenchmark.client(plane)) {
             double minimal = minimalCeiling(client, progress);
+            warmUpNode(plane, client, workers, progress);
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
                 results.add(run(plane, client, size, minimal, workers, progress));
@@ -310,7 +325,68 @@ public final class NodeBenchmark {
     }
 
     private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds,
-            double podsPerSecond, double statusWritesPerSecond, double writesPerSecond, double heapPerPod) {
+            double podsPerSecond, double statusWritesPerSecond, double writesPerSecond, double heapPerPod,
+            double cpuMillisPerPod) {
+    }
+
+    /** A mock-provider node started on its own client, as {@code capstan node --provider mock} would run. */
+    private static VirtualNode startNode(ControlPlane plane, KubernetesClient nodeClient, String node, int pods,
+            boolean normalEvents, int workers) throws Exception {
+        MockProvider provider = new MockProvider(new MockProvider.Capacity(4 * pods + 1000, "1000", "4Ti"), "127.0.0.1");
+        var ca = plane.certificateAuthority();
+        return VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
+                ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
+                .withPods(PodController.Settings.defaults(node).withWorkers(workers).withNormalEvents(normalEvents)),
+                new CompositeMeterRegistry());
+    }
+
+    /**
+     * The node's code is warmed up before anything is measured, as the ceiling's writer is: 2,000 pods through a node
+     * that is then stopped. A cold 10,000-pod burst spent about 40 % of the JVM's CPU in its JIT compilers, on the
+     * cores the API server uses, which is the JVM starting rather than the node working.
+     */
+    private static void warmUpNode(ControlPlane plane, KubernetesClient client, int workers, Progress progress)
+            throws Exception {
+        int pods = 2000;
+        progress.step(String.format("Warming a node up (%,d pods, not measured)", pods));
+        String namespace = namespace(client, "capstan-bench-warm-up");
+        String node = "bench-warm-up";
+        createBoundPods(client, namespace, node, pods);
+        try (KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+                VirtualNode virtualNode = startNode(plane, nodeClient, node, pods, true, workers)) {
+            awaitAllRunning(virtualNode, pods);
+        }
+        deleteNamespace(client, namespace, progress);
+    }
+
+    /** N pods bound to a node that is not running yet; its Node object is created first (see the burst). */
+    private static void createBoundPods(KubernetesClient client, String namespace, String node, int pods)
+            throws Exception {
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata().build()).create();
+        ApiServerBenchmark.measure("create", 64, pods, i -> client.pods().inNamespace(namespace)
+                .resource(pod(namespace, "burst-" + i, node)).create());
+    }
+
+    /** CPU the benchmark's JVM uses (the node runs in it), and how long its JIT compilers were busy. */
+    private record CpuClock(long cpuNanos, long compilingMillis) {
+
+        record Used(double cpuSeconds, double compilingSeconds) {
+        }
+
+        static CpuClock start() {
+            return new CpuClock(processCpuNanos(), java.lang.management.ManagementFactory.getCompilationMXBean()
+                    .getTotalCompilationTime());
+        }
+
+        Used used() {
+            CpuClock now = start();
+            return new Used((now.cpuNanos - cpuNanos) / 1e9, (now.compilingMillis - compilingMillis) / 1e3);
+        }
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
+        }
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
@@ -321,25 +397,19 @@ public final class NodeBenchmark {
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
         // after 40 s, which a slow API server takes to create 10,000 pods. The starting node takes the object over.
-        client.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata().build()).create();
-        ApiServerBenchmark.measure("create", 64, size, i -> client.pods().inNamespace(namespace)
-                .resource(pod(namespace, "burst-" + i, node)).create());
+        createBoundPods(client, namespace, node, size);
         {
             long heapBefore = ApiServerBenchmark.usedHeapAfterGc();
             WriteCounter counter = new WriteCounter();
-            MockProvider provider = new MockProvider(new MockProvider.Capacity(4 * size + 1000, "1000", "4Ti"), "127.0.0.1");
-            var ca = plane.certificateAuthority();
+            CpuClock cpu = CpuClock.start();
             long started = System.nanoTime();
             try (KubernetesClient nodeClient = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()))
                     .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", counter)).build();
-                    VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
-                            ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
-                            .withPods(PodController.Settings.defaults(node).withWorkers(workers)
-                                    .withNormalEvents(normalEvents)),
-                            new CompositeMeterRegistry())) {
+                    VirtualNode virtualNode = startNode(plane, nodeClient, node, size, normalEvents, workers)) {
                 // The node's own cache tells when all are Running, so no second cache skews the heap figure.
                 awaitAllRunning(virtualNode, size);
                 double seconds = (System.nanoTime() - started) / 1e9;
+                CpuClock.Used used = cpu.used();
                 double writesPerSecond = counter.writes.get() / seconds;
                 // Heap per tracked pod is what the node holds once it has caught up, not its Events still queued.
                 awaitCaughtUp(virtualNode);
@@ -354,11 +424,15 @@ public final class NodeBenchmark {
                 progress.step(String.format(Locale.ROOT, "  %,d status writes for %,d pods; the node caught up (Events "
                         + "written, queues empty) %.1f s after the last pod was Running", counter.statusWrites.get(),
                         counter.podsWritten.size(), catchUpSeconds));
+                progress.step("  status writes/s in each 5 s of the window: " + counter.timeline(5));
+                progress.step(String.format(Locale.ROOT, "  the benchmark's JVM (the node in it) used %.1f CPU-s until the "
+                        + "last pod was Running: %.2f ms per pod; its JIT compilers were busy %.1f s of it", used.cpuSeconds(),
+                        1000 * used.cpuSeconds() / size, used.compilingSeconds()));
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
                 return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds,
-                        statusWritesPerSecond, writesPerSecond, heapPerPod);
+                        statusWritesPerSecond, writesPerSecond, heapPerPod, 1000 * used.cpuSeconds() / size);
             }
         }
     }
@@ -402,15 +476,10 @@ public final class NodeBenchmark {
         double rate = Math.max(1, withEvents.podsPerSecond() / 4);
         int count = Math.min(size, 1000);
         String node = "bench-paced-" + size;
-        MockProvider provider = new MockProvider(new MockProvider.Capacity(2 * count + 1000, "1000", "4Ti"), "127.0.0.1");
-        var ca = plane.certificateAuthority();
         progress.step(String.format(Locale.ROOT, "Creating %,d pods at %.0f/s while %s runs", count, rate, node));
         try (RunningWatch watch = new RunningWatch(client, paced);
                 KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
-                VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, provider,
-                        ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null)
-                        .withPods(PodController.Settings.defaults(node).withWorkers(workers)),
-                        new CompositeMeterRegistry())) {
+                VirtualNode virtualNode = startNode(plane, nodeClient, node, count, true, workers)) {
             Map<String, Long> createdAt = new ConcurrentHashMap<>();
             long start = System.nanoTime();
             long intervalNanos = (long) (1e9 / rate);
@@ -436,7 +505,7 @@ public final class NodeBenchmark {
                     withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
                     withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling,
                     withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
-                    withEvents.heapPerPod());
+                    withEvents.heapPerPod(), withEvents.cpuMillisPerPod());
         } finally {
             deleteNamespace(client, paced, progress);
         }
