@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.WatchEvent;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 
@@ -21,7 +20,6 @@ import java.io.IOException;
  *       timestamps of a burst); sharing them cuts an informer's heap per object by a few kilobytes. Long values
  *       (e.g. last-applied-configuration annotations) are rarely repeated and are left alone.</li>
  *   <li>{@code metadata.managedFields} is skipped (see {@link #serialization()}).</li>
- *   <li>A watch event's object is read once, straight into its class ({@link WatchEventDeserializer}).</li>
  * </ul>
  */
 public final class ClientSerialization {
@@ -44,14 +42,10 @@ public final class ClientSerialization {
         // its per-parser symbol tables already share the names, so the global step only costs (a busy node's watch
         // streams spent several percent of their CPU in it).
         ObjectMapper mapper = new ObjectMapper(JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build());
-        WatchEventDeserializer watchEvents = new WatchEventDeserializer();
-        mapper.registerModule(new SimpleModule("capstan-client-serialization")
-                .addDeserializer(String.class, new Deserializer())
-                .addDeserializer(WatchEvent.class, watchEvents));
+        mapper.registerModule(new SimpleModule("capstan-deduplicated-strings").addDeserializer(String.class,
+                new Deserializer()));
         mapper.addMixIn(ObjectMeta.class, ManagedFieldsNotRead.class);
-        KubernetesSerialization serialization = new KubernetesSerialization(mapper, true);
-        watchEvents.resolveKindsWith(serialization);
-        return serialization;
+        return new KubernetesSerialization(mapper, true);
     }
 
     /** Skips {@code managedFields} when reading {@link ObjectMeta}; still writes them when a caller sets them. */
