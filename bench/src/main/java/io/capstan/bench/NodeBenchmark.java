@@ -89,8 +89,8 @@ public final class NodeBenchmark {
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
                     minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
                     quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
-                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod, pacedRate, p50Millis,
-                    p99Millis, heapBytesPerPod / 1024);
+                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod, pacedRate,
+                    p50Millis, p99Millis, heapBytesPerPod / 1024);
         }
     }
 
@@ -155,7 +155,8 @@ public final class NodeBenchmark {
         String timeline(int seconds) {
             long start = firstStatusWriteSent.get();
             int[] counts = new int[(int) (statusWindowSeconds() / seconds) + 1];
-            statusAnsweredAt.forEach(at -> counts[(int) Math.min(counts.length - 1, (at - start) / 1_000_000_000L / seconds)]++);
+            statusAnsweredAt.forEach(at ->
+                    counts[(int) Math.min(counts.length - 1, (at - start) / 1_000_000_000L / seconds)]++);
             return java.util.Arrays.stream(counts).mapToObj(c -> String.valueOf(c / seconds))
                     .collect(java.util.stream.Collectors.joining(" "));
         }
@@ -426,8 +427,8 @@ public final class NodeBenchmark {
                         counter.podsWritten.size(), catchUpSeconds));
                 progress.step("  status writes/s in each 5 s of the window: " + counter.timeline(5));
                 progress.step(String.format(Locale.ROOT, "  the benchmark's JVM (the node in it) used %.1f CPU-s until the "
-                        + "last pod was Running: %.2f ms per pod; its JIT compilers were busy %.1f s of it", used.cpuSeconds(),
-                        1000 * used.cpuSeconds() / size, used.compilingSeconds()));
+                        + "last pod was Running: %.2f ms per pod; its JIT compilers were busy %.1f s of it",
+                        used.cpuSeconds(), 1000 * used.cpuSeconds() / size, used.compilingSeconds()));
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
