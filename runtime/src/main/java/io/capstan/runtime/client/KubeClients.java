@@ -43,7 +43,7 @@ public final class KubeClients {
         return builder.build();
     }
 
-    /** A builder with Capstan's client settings (deduplicated strings in everything read), for callers that add more. */
+    /** A builder with Capstan's client settings ({@link ClientSerialization}), for callers that add more. */
     public static KubernetesClientBuilder builder(Config config) {
         return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(ClientSerialization.serialization());
     }
