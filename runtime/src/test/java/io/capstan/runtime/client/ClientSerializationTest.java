@@ -38,6 +38,17 @@ class ClientSerializationTest {
     }
 
     @Test
+    void mapKeysAreOneInstanceAcrossObjects() {
+        Pod first = read("p-1", "x");
+        Pod second = read("p-2", "y");
+
+        assertThat(second.getMetadata().getLabels().keySet().iterator().next())
+                .isSameAs(first.getMetadata().getLabels().keySet().iterator().next());
+        assertThat(second.getMetadata().getAnnotations().keySet().iterator().next())
+                .isSameAs(first.getMetadata().getAnnotations().keySet().iterator().next());
+    }
+
+    @Test
     void objectsReadTheSameAsWithFabric8sDefaults() {
         Pod pod = read("p-1", "x");
 
