@@ -611,17 +611,25 @@ public final class PodController implements AutoCloseable {
         ObjectNode patch = JsonNodeFactory.instance.objectNode();
         ObjectNode metadata = patch.putObject("metadata");
         metadata.put("resourceVersion", current.getMetadata().getResourceVersion());
-        JsonNode before = json.convertValue(current.getMetadata(), JsonNode.class);
-        JsonNode after = json.convertValue(updated.getMetadata(), JsonNode.class);
-        for (String field : List.of("labels", "annotations")) {
-            JsonNode change = MergePatch.diff(before.get(field), after.get(field));
-            if (!MergePatch.isEmpty(change)) {
-                metadata.set(field, change);
-            }
-        }
+        // Providers rarely change labels or annotations: only maps that differ are converted and compared.
+        addChange(json, metadata, "labels", current.getMetadata().getLabels(), updated.getMetadata().getLabels());
+        addChange(json, metadata, "annotations", current.getMetadata().getAnnotations(),
+                updated.getMetadata().getAnnotations());
         patch.set("status", MergePatch.diff(json.convertValue(current.getStatus(), JsonNode.class),
                 json.convertValue(updated.getStatus(), JsonNode.class)));
         return patch.toString();
+    }
+
+    private static void addChange(KubernetesSerialization json, ObjectNode metadata, String field,
+            Map<String, String> before, Map<String, String> after) {
+        if (Objects.equals(before, after)) {
+            return;
+        }
+        JsonNode change = MergePatch.diff(json.convertValue(before, JsonNode.class), json.convertValue(after,
+                JsonNode.class));
+        if (!MergePatch.isEmpty(change)) {
+            metadata.set(field, change);
+        }
     }
 
     /**
