@@ -75,21 +75,24 @@ public final class NodeBenchmark {
      * @param quietStatusWritesPerSecond status writes per second in the burst without Normal Events
      * @param cpuMillisPerPod CPU the benchmark's JVM (the node in it) used per pod in the burst with Events, until the
      *     last pod was Running
+     * @param writerCpuMillis CPU the ceiling's writer used per status write before that burst: bare, and while it
+     *     watched the pods it wrote
      */
     public record Result(int pods, double burstSeconds, double startSeconds, double podsPerSecond,
             double statusWritesPerSecond, double writesPerSecond, double ceiling, double quietCeiling,
             double watchedCeiling, double quietWatchedCeiling, double minimalCeiling,
             double quietStatusWritesPerSecond, double pacedRate, double p50Millis, double p99Millis,
-            double heapBytesPerPod, double cpuMillisPerPod) {
+            double heapBytesPerPod, double cpuMillisPerPod, Ceiling writerCpuMillis) {
 
         public String row() {
             return String.format(Locale.ROOT,
                     "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f %% "
-                            + "| %.0f | %.2f | %.0f/s | %.0f | %.0f | %.1f |",
+                            + "| %.0f | %.2f | %.2f / %.2f | %.0f/s | %.0f | %.0f | %.1f |",
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
                     minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
                     quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
-                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod, pacedRate,
+                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod,
+                    writerCpuMillis.bare(), writerCpuMillis.watched(), pacedRate,
                     p50Millis, p99Millis, heapBytesPerPod / 1024);
         }
     }
@@ -98,8 +101,8 @@ public final class NodeBenchmark {
         return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
                 + "burst / minimal) | the same while the writer watches the pods | status ratio | status writes/s, no Normal "
                 + "Events | status ratio, no Normal Events | the same to a watching writer | node writes/s, all "
-                + "| JVM CPU ms/pod | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
-                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+                + "| JVM CPU ms/pod | the ceiling's writer, JVM CPU ms/write (bare / watching) | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
     /**
@@ -214,25 +217,27 @@ public final class NodeBenchmark {
      * informer on the pods it writes, as a node must: each write then also travels back to the writer and is decoded
      * there, on the same two cores.
      */
-    static Ceiling nodePatchCeiling(KubernetesClient client, int pods, Progress progress) throws Exception {
+    static CeilingWithCpu nodePatchCeiling(KubernetesClient client, int pods, Progress progress) throws Exception {
         String namespace = namespace(client, "capstan-bench-ceiling");
         // A Node without an agent, as the burst's is before it starts: the pod garbage collector leaves its pods
         // alone, and since it never reported Ready, the node lifecycle controller does not rewrite their status.
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName(CEILING_NODE).endMetadata().build())
                 .serverSideApply();
-        double nodePatch = nodePatchThroughput(client, namespace, "n", pods);
-        double watched;
+        double[] bare = nodePatchThroughput(client, namespace, "n", pods);
+        double[] watched;
         try (var watcher = client.pods().inNamespace(namespace).inform()) {
             watched = nodePatchThroughput(client, namespace, "m", pods);
         }
         progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch "
-                + "(%.0f/s while an informer watches the pods), %,d pods each", nodePatch, watched, pods));
-        return new Ceiling(nodePatch, watched);
+                + "(%.0f/s while an informer watches the pods), %,d pods each; the writer's JVM used %.2f ms of CPU per "
+                + "write (%.2f while watching)", bare[0], watched[0], pods, bare[1], watched[1]));
+        return new CeilingWithCpu(new Ceiling(bare[0], watched[0]), new Ceiling(bare[1], watched[1]));
     }
 
     private static final String CEILING_NODE = "bench-ceiling";
 
-    private static double nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
+    /** Status updates per second, and the writer's JVM CPU in milliseconds per update. */
+    private static double[] nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
             throws Exception {
         String podsPath = RawRequests.path(Pod.class, namespace, null);
         ApiServerBenchmark.measure("create", 64, count, i -> RawRequests.write(client, "POST", podsPath, RawRequests.JSON,
@@ -255,15 +260,21 @@ public final class NodeBenchmark {
             patches.put(pod.getMetadata().getName(), PodController.statusPatch(client.getKubernetesSerialization(), pod,
                     running));
         }
+        CpuClock cpu = CpuClock.start();
         double perSecond = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
                 i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, prefix + "-" + i)
                         + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
+        double cpuMillisPerWrite = 1000 * cpu.used().cpuSeconds() / created.size();
         ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, count);
-        return perSecond;
+        return new double[] {perSecond, cpuMillisPerWrite};
     }
 
-    /** The ceiling with the node's patch: from a bare writer, and from one that also watches the pods it writes. */
+    /** A figure of the ceiling's writer: bare, and while it also watches the pods it writes. */
     record Ceiling(double bare, double watched) {
+    }
+
+    /** The ceiling with the node's patch, and the CPU its writer's JVM used per write. */
+    record CeilingWithCpu(Ceiling perSecond, Ceiling cpuMillisPerWrite) {
     }
 
     static String namespace(KubernetesClient client, String name) throws InterruptedException {
@@ -327,7 +338,7 @@ public final class NodeBenchmark {
 
     private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds,
             double podsPerSecond, double statusWritesPerSecond, double writesPerSecond, double heapPerPod,
-            double cpuMillisPerPod) {
+            double cpuMillisPerPod, Ceiling writerCpuMillis) {
     }
 
     /** A mock-provider node started on its own client, as {@code capstan node --provider mock} would run. */
@@ -368,7 +379,11 @@ public final class NodeBenchmark {
                 .resource(pod(namespace, "burst-" + i, node)).create());
     }
 
-    /** CPU the benchmark's JVM uses (the node runs in it), and how long its JIT compilers were busy. */
+    /**
+     * CPU the benchmark's JVM uses (the node runs in it), and how long its JIT compilers took. The latter is elapsed
+     * time, waits for a core included: on two saturated cores it read 9.2 s in a burst where JFR put the compiler
+     * threads' CPU at about 3 s.
+     */
     private record CpuClock(long cpuNanos, long compilingMillis) {
 
         record Used(double cpuSeconds, double compilingSeconds) {
@@ -393,7 +408,7 @@ public final class NodeBenchmark {
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
     private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
             boolean normalEvents, int workers, Progress progress) throws Exception {
-        Ceiling ceiling = nodePatchCeiling(client, size, progress);
+        CeilingWithCpu ceiling = nodePatchCeiling(client, size, progress);
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
@@ -427,13 +442,15 @@ public final class NodeBenchmark {
                         counter.podsWritten.size(), catchUpSeconds));
                 progress.step("  status writes/s in each 5 s of the window: " + counter.timeline(5));
                 progress.step(String.format(Locale.ROOT, "  the benchmark's JVM (the node in it) used %.1f CPU-s until the "
-                        + "last pod was Running: %.2f ms per pod; its JIT compilers were busy %.1f s of it",
+                        + "last pod was Running: %.2f ms per pod; its JIT compilations took %.1f s "
+                        + "(elapsed, waits for a core included)",
                         used.cpuSeconds(), 1000 * used.cpuSeconds() / size, used.compilingSeconds()));
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
-                return new Burst(ceiling.bare(), ceiling.watched(), seconds, startSeconds, size / seconds,
-                        statusWritesPerSecond, writesPerSecond, heapPerPod, 1000 * used.cpuSeconds() / size);
+                return new Burst(ceiling.perSecond().bare(), ceiling.perSecond().watched(), seconds, startSeconds,
+                        size / seconds, statusWritesPerSecond, writesPerSecond, heapPerPod,
+                        1000 * used.cpuSeconds() / size, ceiling.cpuMillisPerWrite());
             }
         }
     }
@@ -506,7 +523,7 @@ public final class NodeBenchmark {
                     withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
                     withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling,
                     withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
-                    withEvents.heapPerPod(), withEvents.cpuMillisPerPod());
+                    withEvents.heapPerPod(), withEvents.cpuMillisPerPod(), withEvents.writerCpuMillis());
         } finally {
             deleteNamespace(client, paced, progress);
         }
