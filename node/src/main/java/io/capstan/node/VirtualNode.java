@@ -128,6 +128,7 @@ public final class VirtualNode implements AutoCloseable {
         this.node = new NodeController(client, nodeProvider, desired, config.node());
         this.pods = new PodController(client, config.provider(), caches, events, config.pods(),
                 this::nodeFacts, metrics);
+        events.yieldTo(pods::statusWritesWaiting, PodController.LONGEST_EVENT_YIELD);
     }
 
     /**

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
 class ManagerIT {
 
     enum Reasons implements EventReason {
-        Seen;
+        Seen,
+        Broken;
 
         @Override
         public String reason() {
@@ -51,7 +52,7 @@ class ManagerIT {
 
         @Override
         public Type type() {
-            return Type.Normal;
+            return this == Broken ? Type.Warning : Type.Normal;
         }
     }
 
@@ -165,7 +166,44 @@ class ManagerIT {
                         .toList());
     }
 
-    /** The backlog is bounded in total (10,000), not per writer: one object's many Events all wait their turn. */
+    /** A node's Events give way to its status writes while those queue, in the order they were recorded. */
+    @Test
+    void eventsWaitWhileMoreImportantWritesQueue(TestCluster cluster, TestNamespace namespace) throws Exception {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("patient").endMetadata().build()).create();
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
+        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+            events.yieldTo(busy::get, Duration.ofMinutes(1));
+            events.record(subject, Reasons.Seen, "after the status writes");
+            events.record(subject, Reasons.Broken, "after the status writes too");
+
+            Thread.sleep(2000);
+            assertThat(eventsIn(cluster, namespace)).as("nothing written while busy").isEmpty();
+            assertThat(events.backlog()).isEqualTo(2);
+
+            busy.set(false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> eventsIn(cluster, namespace).size() == 2);
+            assertThat(eventsIn(cluster, namespace)).extracting(Event::getReason).containsExactlyInAnyOrder("Seen", "Broken");
+        }
+    }
+
+    @Test
+    void anEventWaitsNoLongerThanItsLimit(TestCluster cluster, TestNamespace namespace) {
+        ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName("impatient").endMetadata().build()).create();
+        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+            events.yieldTo(() -> true, Duration.ofSeconds(2));
+            events.record(subject, Reasons.Seen, "late but written");
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> eventsIn(cluster, namespace).size() == 1);
+            Event written = eventsIn(cluster, namespace).getFirst();
+            assertThat(java.time.Instant.parse(written.getMetadata().getCreationTimestamp()))
+                    .as("created after the 2 s it may wait")
+                    .isAfterOrEqualTo(java.time.Instant.parse(written.getFirstTimestamp()).plusSeconds(1));
+        }
+    }
+
+    /** The backlog is bounded in total (20,000), not per writer: one object's many Events all wait their turn. */
     @Test
     void oneObjectsEventsAreNotDroppedBelowTheBacklogBound(TestCluster cluster, TestNamespace namespace) {
         ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()

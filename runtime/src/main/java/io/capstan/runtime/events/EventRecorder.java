@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -24,6 +25,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *       burst aggregate into one instead of racing to create several;</li>
  *   <li>optionally, all writes share a token bucket ({@link WriteRate}), as the kubelet's {@code eventRecordQPS}
  *       and {@code eventBurst} do, so a burst of Events cannot crowd out more important writes to the same API
- *       server; what waits stays in the backlog.</li>
+ *       server; what waits stays in the backlog;</li>
+ *   <li>optionally, Events give way to more important writes ({@link #yieldTo}): while a node's pod status writes
+ *       queue they go first, and its {@code ProviderCreateSuccess} Events follow.</li>
  * </ul>
  */
 public final class EventRecorder implements AutoCloseable {
@@ -49,7 +53,8 @@ public final class EventRecorder implements AutoCloseable {
     private static final int SPAM_BURST = 25;
     private static final long SPAM_REFILL_NANOS = TimeUnit.MINUTES.toNanos(5);
     private static final int CACHE_SIZE = 4096;
-    private static final int BACKLOG = 10_000;
+    /** Room for a 10,000-pod node start's Events twice over, all held back while its status writes go first. */
+    private static final int BACKLOG = 20_000;
     private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ISO_INSTANT;
 
     private final KubernetesClient client;
@@ -66,6 +71,10 @@ public final class EventRecorder implements AutoCloseable {
     private final List<Thread> writers = new ArrayList<>();
     private final TokenBucketRateLimiter<Object> rate;
     private volatile boolean closed;
+    private volatile BooleanSupplier busy = () -> false;
+    private volatile Duration longestYield = Duration.ZERO;
+
+    private static final Duration YIELD_POLL = Duration.ofMillis(20);
 
     /** Concurrent writers, so a burst of Events (one per pod, say) does not queue behind one API call at a time. */
     private static final int WRITERS = 8;
@@ -166,6 +175,16 @@ public final class EventRecorder implements AutoCloseable {
         backlogs.get(writer).add(new Pending(subject, reason, message, Instant.now()));
     }
 
+    /**
+     * Events wait while {@code busy} says more important writes to the same API server are queued, each at most
+     * {@code atMost} after it was recorded (Warnings too: one object's Events are written in order). Their
+     * timestamps stay when they were recorded.
+     */
+    public void yieldTo(BooleanSupplier busy, Duration atMost) {
+        this.longestYield = atMost;
+        this.busy = busy;
+    }
+
     /** Events recorded but not written yet. */
     public int backlog() {
         return queued.get();
@@ -187,8 +206,11 @@ public final class EventRecorder implements AutoCloseable {
             try {
                 Pending next = backlog.poll(200, TimeUnit.MILLISECONDS);
                 if (next != null) {
-                    queued.decrementAndGet();
-                    write(next);
+                    try {
+                        write(next);
+                    } finally {
+                        queued.decrementAndGet();
+                    }
                 }
             } catch (InterruptedException e) {
                 return;
@@ -214,7 +236,11 @@ public final class EventRecorder implements AutoCloseable {
                 && status.getDetails().getCauses().stream().anyMatch(c -> "NamespaceTerminating".equals(c.getReason()));
     }
 
-    private void write(Pending event) {
+    private void write(Pending event) throws InterruptedException {
+        Instant until = event.at().plus(longestYield);
+        while (!closed && busy.getAsBoolean() && Instant.now().isBefore(until)) {
+            Thread.sleep(YIELD_POLL);
+        }
         ObjectReference subject = event.subject();
         String namespace = subject.getNamespace() == null || subject.getNamespace().isEmpty() ? "default"
                 : subject.getNamespace();
@@ -303,10 +329,10 @@ public final class EventRecorder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         for (Thread writer : writers) {
             try {
-                writer.join(java.time.Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                writer.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
