@@ -168,7 +168,7 @@ class ManagerIT {
 
     /** A node's Events give way to its status writes while those queue, in the order they were recorded. */
     @Test
-    void eventsWaitWhileMoreImportantWritesQueue(TestCluster cluster, TestNamespace namespace) throws Exception {
+    void eventsWaitWhileMoreImportantWritesQueue(TestCluster cluster, TestNamespace namespace) {
         ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
                 .withNewMetadata().withName("patient").endMetadata().build()).create();
         java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -177,8 +177,8 @@ class ManagerIT {
             events.record(subject, Reasons.Seen, "after the status writes");
             events.record(subject, Reasons.Broken, "after the status writes too");
 
-            Thread.sleep(2000);
-            assertThat(eventsIn(cluster, namespace)).as("nothing written while busy").isEmpty();
+            await("nothing written while busy").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                    .until(() -> eventsIn(cluster, namespace).isEmpty());
             assertThat(events.backlog()).isEqualTo(2);
 
             busy.set(false);
