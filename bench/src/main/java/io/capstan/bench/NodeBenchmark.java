@@ -101,7 +101,8 @@ public final class NodeBenchmark {
         return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
                 + "burst / minimal) | the same while the writer watches the pods | status ratio | status writes/s, no Normal "
                 + "Events | status ratio, no Normal Events | the same to a watching writer | node writes/s, all "
-                + "| JVM CPU ms/pod | the ceiling's writer, JVM CPU ms/write (bare / watching) | paced create rate | p50 create→Running ms | p99 ms | heap KB/pod |\n"
+                + "| JVM CPU ms/pod | the ceiling's writer, JVM CPU ms/write (bare / watching) | paced create rate "
+                + "| p50 create→Running ms | p99 ms | heap KB/pod |\n"
                 + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
     }
 
@@ -223,21 +224,26 @@ public final class NodeBenchmark {
         // alone, and since it never reported Ready, the node lifecycle controller does not rewrite their status.
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName(CEILING_NODE).endMetadata().build())
                 .serverSideApply();
-        double[] bare = nodePatchThroughput(client, namespace, "n", pods);
-        double[] watched;
+        WriterRun bare = nodePatchThroughput(client, namespace, "n", pods);
+        WriterRun watched;
         try (var watcher = client.pods().inNamespace(namespace).inform()) {
             watched = nodePatchThroughput(client, namespace, "m", pods);
         }
         progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch "
-                + "(%.0f/s while an informer watches the pods), %,d pods each; the writer's JVM used %.2f ms of CPU per "
-                + "write (%.2f while watching)", bare[0], watched[0], pods, bare[1], watched[1]));
-        return new CeilingWithCpu(new Ceiling(bare[0], watched[0]), new Ceiling(bare[1], watched[1]));
+                + "(%.0f/s while an informer watches the pods), %,d pods each; the writer's JVM used %.2f ms of CPU "
+                + "per write (%.2f while watching)", bare.perSecond(), watched.perSecond(), pods, bare.cpuMillisPerWrite(),
+                watched.cpuMillisPerWrite()));
+        return new CeilingWithCpu(new Ceiling(bare.perSecond(), watched.perSecond()),
+                new Ceiling(bare.cpuMillisPerWrite(), watched.cpuMillisPerWrite()));
     }
 
     private static final String CEILING_NODE = "bench-ceiling";
 
-    /** Status updates per second, and the writer's JVM CPU in milliseconds per update. */
-    private static double[] nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
+    /** One timed run of the ceiling's writer: status updates per second, and its JVM's CPU per update. */
+    private record WriterRun(double perSecond, double cpuMillisPerWrite) {
+    }
+
+    private static WriterRun nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
             throws Exception {
         String podsPath = RawRequests.path(Pod.class, namespace, null);
         ApiServerBenchmark.measure("create", 64, count, i -> RawRequests.write(client, "POST", podsPath, RawRequests.JSON,
@@ -266,7 +272,7 @@ public final class NodeBenchmark {
                         + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
         double cpuMillisPerWrite = 1000 * cpu.used().cpuSeconds() / created.size();
         ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, count);
-        return new double[] {perSecond, cpuMillisPerWrite};
+        return new WriterRun(perSecond, cpuMillisPerWrite);
     }
 
     /** A figure of the ceiling's writer: bare, and while it also watches the pods it writes. */

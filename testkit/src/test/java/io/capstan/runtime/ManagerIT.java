@@ -172,7 +172,8 @@ class ManagerIT {
         ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
                 .withNewMetadata().withName("patient").endMetadata().build()).create();
         java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
-        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+        try (KubernetesClient client = cluster.newClient();
+                EventRecorder events = new EventRecorder(client, "it", "host")) {
             events.yieldTo(busy::get, Duration.ofMinutes(1));
             events.record(subject, Reasons.Seen, "after the status writes");
             events.record(subject, Reasons.Broken, "after the status writes too");
@@ -183,7 +184,8 @@ class ManagerIT {
 
             busy.set(false);
             await().atMost(Duration.ofSeconds(10)).until(() -> eventsIn(cluster, namespace).size() == 2);
-            assertThat(eventsIn(cluster, namespace)).extracting(Event::getReason).containsExactlyInAnyOrder("Seen", "Broken");
+            assertThat(eventsIn(cluster, namespace)).extracting(Event::getReason)
+                    .containsExactlyInAnyOrder("Seen", "Broken");
         }
     }
 
@@ -191,7 +193,8 @@ class ManagerIT {
     void anEventWaitsNoLongerThanItsLimit(TestCluster cluster, TestNamespace namespace) {
         ConfigMap subject = cluster.client().configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder()
                 .withNewMetadata().withName("impatient").endMetadata().build()).create();
-        try (KubernetesClient client = cluster.newClient(); EventRecorder events = new EventRecorder(client, "it", "host")) {
+        try (KubernetesClient client = cluster.newClient();
+                EventRecorder events = new EventRecorder(client, "it", "host")) {
             events.yieldTo(() -> true, Duration.ofSeconds(2));
             events.record(subject, Reasons.Seen, "late but written");
 

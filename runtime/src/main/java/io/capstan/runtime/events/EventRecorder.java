@@ -56,6 +56,7 @@ public final class EventRecorder implements AutoCloseable {
     /** Room for a 10,000-pod node start's Events twice over, all held back while its status writes go first. */
     private static final int BACKLOG = 20_000;
     private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ISO_INSTANT;
+    private static final Duration YIELD_POLL = Duration.ofMillis(20);
 
     private final KubernetesClient client;
     private final String component;
@@ -73,8 +74,6 @@ public final class EventRecorder implements AutoCloseable {
     private volatile boolean closed;
     private volatile BooleanSupplier busy = () -> false;
     private volatile Duration longestYield = Duration.ZERO;
-
-    private static final Duration YIELD_POLL = Duration.ofMillis(20);
 
     /** Concurrent writers, so a burst of Events (one per pod, say) does not queue behind one API call at a time. */
     private static final int WRITERS = 8;
