@@ -1,0 +1,75 @@
+package io.capstan.runtime.client;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.JsonParserSequence;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+
+/**
+ * Reads an object whose Java type its {@code apiVersion} and {@code kind} decide (the object of every watch event)
+ * straight into that type. fabric8's {@code KubernetesDeserializer} first builds the whole object as a JSON tree to
+ * look at those two fields, then converts the tree: for a pod, about as much work again as reading it, and the tree
+ * holds the managedFields that {@link ClientSerialization} otherwise skips while parsing.
+ *
+ * <p>The API server writes {@code kind} and {@code apiVersion} first (Go writes TypeMeta first; unstructured objects
+ * have sorted keys), so only those two fields are buffered before the rest streams into the resolved type. Objects
+ * whose type is not registered, or that lack either field, go to fabric8's deserializer with the buffered fields put
+ * back, and come out as they always did ({@code GenericKubernetesResource}, {@code RawExtension}).
+ */
+final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
+
+    private final KubernetesSerialization serialization;
+    private final JsonDeserializer<?> fabric8;
+
+    ResourceDeserializer(KubernetesSerialization serialization, JsonDeserializer<?> fabric8) {
+        this.serialization = serialization;
+        this.fabric8 = fabric8;
+    }
+
+    @Override
+    public KubernetesResource deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+        if (!parser.isExpectedStartObjectToken()) {
+            return (KubernetesResource) fabric8.deserialize(parser, context);
+        }
+        TokenBuffer head = context.bufferForInputBuffering(parser);
+        head.writeStartObject();
+        String kind = null;
+        String apiVersion = null;
+        while (kind == null || apiVersion == null) {
+            if (parser.nextToken() != JsonToken.FIELD_NAME) {
+                // The object ended without both fields: fabric8 decides what it is.
+                head.writeEndObject();
+                return (KubernetesResource) fabric8.deserialize(replay(head, parser, false), context);
+            }
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.VALUE_STRING && "kind".equals(field)) {
+                kind = parser.getText();
+            } else if (value == JsonToken.VALUE_STRING && "apiVersion".equals(field)) {
+                apiVersion = parser.getText();
+            }
+            head.writeFieldName(field);
+            head.copyCurrentStructure(parser);
+        }
+        Class<? extends KubernetesResource> type = serialization.getRegisteredKubernetesResource(apiVersion, kind);
+        JsonParser whole = replay(head, parser, true);
+        if (type == null) {
+            return (KubernetesResource) fabric8.deserialize(whole, context);
+        }
+        return (KubernetesResource) context.findRootValueDeserializer(context.constructType(type))
+                .deserialize(whole, context);
+    }
+
+    /** The buffered fields, then (when the object goes on) the rest of it from the parser, positioned at its start. */
+    private static JsonParser replay(TokenBuffer head, JsonParser parser, boolean objectGoesOn) throws IOException {
+        JsonParser buffered = head.asParser(parser);
+        JsonParser whole = objectGoesOn ? JsonParserSequence.createFlattened(false, buffered, parser) : buffered;
+        whole.nextToken();
+        return whole;
+    }
+}
