@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.util.JsonParserSequence;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import java.io.IOException;
  * holds the managedFields that {@link ClientSerialization} otherwise skips while parsing.
  *
  * <p>The API server writes {@code kind} and {@code apiVersion} first (Go writes TypeMeta first; unstructured objects
- * have sorted keys), so only those two fields are buffered before the rest streams into the resolved type. Objects
+ * have sorted keys), so usually only those two fields are read before the rest streams into the resolved type. Objects
  * whose type is not registered, or that lack either field, go to fabric8's deserializer with the buffered fields put
  * back, and come out as they always did ({@code GenericKubernetesResource}, {@code RawExtension}).
  */
@@ -40,6 +41,7 @@ final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
         head.writeStartObject();
         String kind = null;
         String apiVersion = null;
+        int fields = 0;
         while (kind == null || apiVersion == null) {
             if (parser.nextToken() != JsonToken.FIELD_NAME) {
                 // The object ended without both fields: fabric8 decides what it is.
@@ -55,14 +57,24 @@ final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
             }
             head.writeFieldName(field);
             head.copyCurrentStructure(parser);
+            fields++;
         }
         Class<? extends KubernetesResource> type = serialization.getRegisteredKubernetesResource(apiVersion, kind);
-        JsonParser whole = replay(head, parser, true);
         if (type == null) {
-            return (KubernetesResource) fabric8.deserialize(whole, context);
+            return (KubernetesResource) fabric8.deserialize(replay(head, parser, true), context);
         }
-        return (KubernetesResource) context.findRootValueDeserializer(context.constructType(type))
-                .deserialize(whole, context);
+        JsonDeserializer<Object> typed = context.findRootValueDeserializer(context.constructType(type));
+        if (fields == 2 && HasMetadata.class.isAssignableFrom(type) && kind.equals(HasMetadata.getKind(type))) {
+            // The usual case: nothing but kind and apiVersion came before, and the type knows its kind. The rest is
+            // read from the parser itself, without a replaying wrapper between every token and the deserializer.
+            parser.nextToken();
+            HasMetadata resource = (HasMetadata) typed.deserialize(parser, context);
+            if (!apiVersion.equals(resource.getApiVersion())) {
+                resource.setApiVersion(apiVersion);
+            }
+            return resource;
+        }
+        return (KubernetesResource) typed.deserialize(replay(head, parser, true), context);
     }
 
     /** The buffered fields, then (when the object goes on) the rest of it from the parser, positioned at its start. */
