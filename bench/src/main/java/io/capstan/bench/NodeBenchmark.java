@@ -489,9 +489,11 @@ public final class NodeBenchmark {
         String loud = namespace(client, "capstan-bench-node-" + size);
         Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, workers, progress);
         deleteNamespace(client, loud, progress);
+        deleteNode(client, "bench-" + size);
         String quiet = namespace(client, "capstan-bench-quiet-" + size);
         Burst withoutEvents = burst(plane, client, quiet, "bench-quiet-" + size, size, false, workers, progress);
         deleteNamespace(client, quiet, progress);
+        deleteNode(client, "bench-quiet-" + size);
 
         String paced = namespace(client, "capstan-bench-paced-" + size);
         // A quarter of the burst rate, as in the Framework benchmark: each paced pod costs a create, a status write and
@@ -532,7 +534,13 @@ public final class NodeBenchmark {
                     withEvents.heapPerPod(), withEvents.cpuMillisPerPod(), withEvents.writerCpuMillis());
         } finally {
             deleteNamespace(client, paced, progress);
+            deleteNode(client, node);
         }
+    }
+
+    /** Each burst starts with a new Node object, so one run can repeat a size ({@code --pods 10000,10000}). */
+    private static void deleteNode(KubernetesClient client, String name) {
+        client.nodes().withName(name).delete();
     }
 
     /**
