@@ -371,7 +371,7 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
 
     /*
      * Statuses are assembled with setters rather than fabric8's builders: a builder copies every nested object again
-     * on build(), and building the Running status took a tenth of a 10,000-pod burst's Java samples.
+     * on build(), and building the Running status took about a tenth of the Java samples of a 5,000-pod burst.
      */
 
     private PodStatus status(MockPod mock, String phase, List<PodCondition> conditions, List<ContainerStatus> containers) {
