@@ -396,8 +396,8 @@ public final class FrameworkBenchmark {
 
         static Controller start(ControlPlane plane, String namespace, FrameworkConfig config, RequestCounter requests)
                 throws Exception {
-            KubernetesClient client = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()))
-                    .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", requests)).build();
+            KubernetesClient client = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()),
+                    http -> http.addOrReplaceInterceptor("count", requests)).build();
             Manager manager = new Manager(client, new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(5)));
             manager.closeOnStop(client);
             FrameworkController controller = new FrameworkController(client, manager.informers(), config,

@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodList;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.AsyncBody;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
@@ -425,8 +424,9 @@ public final class NodeBenchmark {
             WriteCounter counter = new WriteCounter();
             CpuClock cpu = CpuClock.start();
             long started = System.nanoTime();
-            try (KubernetesClient nodeClient = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()))
-                    .withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("count", counter)).build();
+            // The node's configuration is loaded from the kubeconfig file, as `capstan node --kubeconfig` loads it.
+            try (KubernetesClient nodeClient = KubeClients.builder(KubeClients.loadConfig(plane.kubeconfig()),
+                    http -> http.addOrReplaceInterceptor("count", counter)).build();
                     VirtualNode virtualNode = startNode(plane, nodeClient, node, size, normalEvents, workers)) {
                 // The node's own cache tells when all are Running, so no second cache skews the heap figure.
                 awaitAllRunning(virtualNode, size);

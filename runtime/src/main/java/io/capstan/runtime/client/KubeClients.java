@@ -6,13 +6,17 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.utils.HttpClientUtils;
+import io.fabric8.kubernetes.client.utils.TokenRefreshInterceptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * Builds API clients the way Go controllers find their cluster: {@code --kubeconfig}, then {@code $KUBECONFIG},
@@ -34,18 +38,31 @@ public final class KubeClients {
     }
 
     public static KubernetesClient create(Config config, double qps, int burst) {
-        KubernetesClientBuilder builder = builder(config);
-        if (qps > 0) {
-            TokenBucketRateLimiter<Object> bucket = new TokenBucketRateLimiter<>(qps, Math.max(1, burst));
-            builder.withHttpClientBuilderConsumer(http -> http.addOrReplaceInterceptor("capstan-qps",
-                    new Throttle(bucket)));
+        if (qps <= 0) {
+            return builder(config).build();
         }
-        return builder.build();
+        TokenBucketRateLimiter<Object> bucket = new TokenBucketRateLimiter<>(qps, Math.max(1, burst));
+        return builder(config, http -> http.addOrReplaceInterceptor("capstan-qps", new Throttle(bucket))).build();
     }
 
-    /** A builder with Capstan's client settings ({@link ClientSerialization}), for callers that add more. */
+    /** A builder with Capstan's client settings: {@link ClientSerialization} and {@link TokenRefresh}. */
     public static KubernetesClientBuilder builder(Config config) {
-        return new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(ClientSerialization.serialization());
+        return builder(config, http -> {
+        });
+    }
+
+    /**
+     * The same, for callers that add to the HTTP client (interceptors): fabric8's builder keeps one such consumer, so
+     * it is given here rather than set on the builder returned.
+     */
+    public static KubernetesClientBuilder builder(Config config, Consumer<HttpClient.Builder> http) {
+        HttpClient.Factory factory = HttpClientUtils.getHttpClientFactory();
+        return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(factory)
+                .withKubernetesSerialization(ClientSerialization.serialization())
+                .withHttpClientBuilderConsumer(builder -> {
+                    builder.addOrReplaceInterceptor(TokenRefreshInterceptor.NAME, new TokenRefresh(config, factory));
+                    http.accept(builder);
+                });
     }
 
     public static Config loadConfig(Path kubeconfig) {
