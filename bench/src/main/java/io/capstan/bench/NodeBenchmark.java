@@ -358,18 +358,19 @@ public final class NodeBenchmark {
     }
 
     /**
-     * The node's code is warmed up before anything is measured, as the ceiling's writer is: 2,000 pods through a node
+     * The node's code is warmed up before anything is measured, as the ceiling's writer is: 6,000 pods through a node
      * that is then stopped. A cold 10,000-pod burst spent about 40 % of the JVM's CPU in its JIT compilers, on the
-     * cores the API server uses, which is the JVM starting rather than the node working.
+     * cores the API server uses, which is the JVM starting rather than the node working; after 2,000 pods the methods
+     * called once per pod were still short of C2 (thousands of calls), and the first burst still compiled for 8–21 s.
      */
     private static void warmUpNode(ControlPlane plane, KubernetesClient client, int workers, Progress progress)
             throws Exception {
-        int pods = 2000;
+        int pods = 6000;
         progress.step(String.format("Warming a node up (%,d pods, not measured)", pods));
         String namespace = namespace(client, "capstan-bench-warm-up");
         String node = "bench-warm-up";
         createBoundPods(client, namespace, node, pods);
-        try (KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+        try (KubernetesClient nodeClient = KubeClients.create(KubeClients.loadConfig(plane.kubeconfig()), 0, 0);
                 VirtualNode virtualNode = startNode(plane, nodeClient, node, pods, true, workers)) {
             awaitAllRunning(virtualNode, pods);
         }
