@@ -117,6 +117,7 @@ public final class NodeBenchmark {
         final Map<Integer, Long> failedStatusWrites = new ConcurrentHashMap<>();
         final java.util.Set<String> podsWritten = ConcurrentHashMap.newKeySet();
         final java.util.Queue<Long> statusAnsweredAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.Queue<Long> otherWritesSentAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
         @Override
         public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -125,6 +126,8 @@ public final class NodeBenchmark {
             }
             if (isStatusWrite(request)) {
                 firstStatusWriteSent.accumulateAndGet(System.nanoTime(), Math::min);
+            } else if (!"GET".equals(request.method())) {
+                otherWritesSentAt.add(System.nanoTime());
             }
         }
 
@@ -156,9 +159,18 @@ public final class NodeBenchmark {
 
         /** Status writes per second in each {@code seconds}-long slice of the window, to show where it was slow. */
         String timeline(int seconds) {
+            return timeline(statusAnsweredAt, seconds);
+        }
+
+        /** The node's other writes (Events, its Lease and Node) per second in the same slices. */
+        String otherWritesTimeline(int seconds) {
+            return timeline(otherWritesSentAt, seconds);
+        }
+
+        private String timeline(java.util.Collection<Long> times, int seconds) {
             long start = firstStatusWriteSent.get();
             int[] counts = new int[(int) (statusWindowSeconds() / seconds) + 1];
-            statusAnsweredAt.forEach(at ->
+            times.stream().filter(at -> at >= start && at <= lastStatusWriteAnswered.get()).forEach(at ->
                     counts[(int) Math.min(counts.length - 1, (at - start) / 1_000_000_000L / seconds)]++);
             return java.util.Arrays.stream(counts).mapToObj(c -> String.valueOf(c / seconds))
                     .collect(java.util.stream.Collectors.joining(" "));
@@ -346,6 +358,11 @@ public final class NodeBenchmark {
             double cpuMillisPerPod, Ceiling writerCpuMillis) {
     }
 
+    /** A node's client, its configuration loaded from the kubeconfig file as {@code capstan node --kubeconfig} does. */
+    private static KubernetesClient nodeClient(ControlPlane plane) {
+        return KubeClients.create(KubeClients.loadConfig(plane.kubeconfig()), 0, 0);
+    }
+
     /** A mock-provider node started on its own client, as {@code capstan node --provider mock} would run. */
     private static VirtualNode startNode(ControlPlane plane, KubernetesClient nodeClient, String node, int pods,
             boolean normalEvents, int workers) throws Exception {
@@ -370,7 +387,7 @@ public final class NodeBenchmark {
         String namespace = namespace(client, "capstan-bench-warm-up");
         String node = "bench-warm-up";
         createBoundPods(client, namespace, node, pods);
-        try (KubernetesClient nodeClient = KubeClients.create(KubeClients.loadConfig(plane.kubeconfig()), 0, 0);
+        try (KubernetesClient nodeClient = nodeClient(plane);
                 VirtualNode virtualNode = startNode(plane, nodeClient, node, pods, true, workers)) {
             awaitAllRunning(virtualNode, pods);
         }
@@ -425,7 +442,7 @@ public final class NodeBenchmark {
             WriteCounter counter = new WriteCounter();
             CpuClock cpu = CpuClock.start();
             long started = System.nanoTime();
-            // The node's configuration is loaded from the kubeconfig file, as `capstan node --kubeconfig` loads it.
+            // Configured as nodeClient(plane), and counting its writes.
             try (KubernetesClient nodeClient = KubeClients.builder(KubeClients.loadConfig(plane.kubeconfig()),
                     http -> http.addOrReplaceInterceptor("count", counter)).build();
                     VirtualNode virtualNode = startNode(plane, nodeClient, node, size, normalEvents, workers)) {
@@ -448,6 +465,7 @@ public final class NodeBenchmark {
                         + "written, queues empty) %.1f s after the last pod was Running", counter.statusWrites.get(),
                         counter.podsWritten.size(), catchUpSeconds));
                 progress.step("  status writes/s in each 5 s of the window: " + counter.timeline(5));
+                progress.step("  other writes/s (Events, Lease, Node) in the same slices: " + counter.otherWritesTimeline(5));
                 progress.step(String.format(Locale.ROOT, "  the benchmark's JVM (the node in it) used %.1f CPU-s until the "
                         + "last pod was Running: %.2f ms per pod; its JIT compilations took %.1f s "
                         + "(elapsed, waits for a core included)",
@@ -505,7 +523,7 @@ public final class NodeBenchmark {
         String node = "bench-paced-" + size;
         progress.step(String.format(Locale.ROOT, "Creating %,d pods at %.0f/s while %s runs", count, rate, node));
         try (RunningWatch watch = new RunningWatch(client, paced);
-                KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+                KubernetesClient nodeClient = nodeClient(plane);
                 VirtualNode virtualNode = startNode(plane, nodeClient, node, count, true, workers)) {
             Map<String, Long> createdAt = new ConcurrentHashMap<>();
             long start = System.nanoTime();
