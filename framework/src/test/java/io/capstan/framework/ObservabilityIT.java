@@ -69,7 +69,11 @@ class ObservabilityIT {
     /** The JSON of every snapshot line with this trigger, checking the line's format on the way. */
     private List<JsonNode> snapshotsOf(String trigger) {
         String marker = ": " + trigger + ": ObjectSnapshot: ";
-        return snapshots.list.stream().map(ILoggingEvent::getFormattedMessage).filter(line -> line.contains(marker))
+        List<ILoggingEvent> logged;
+        synchronized (snapshots) { // the controller may still be logging: ListAppender appends under this lock
+            logged = List.copyOf(snapshots.list);
+        }
+        return logged.stream().map(ILoggingEvent::getFormattedMessage).filter(line -> line.contains(marker))
                 .map(line -> {
                     assertThat(line).doesNotContain("\n");
                     try {
