@@ -52,7 +52,7 @@ final class TokenRefresh implements Interceptor {
         long now = nanoClock.getAsLong();
         long due = nextRefresh.get();
         if (now - due >= 0 && nextRefresh.compareAndSet(due, now + INTERVAL.toNanos())) {
-            due().before(builder, request, tags);
+            refreshingNow().before(builder, request, tags);
         } else {
             steady.before(builder, request, tags);
         }
@@ -60,11 +60,11 @@ final class TokenRefresh implements Interceptor {
 
     @Override
     public CompletableFuture<Boolean> afterFailure(BasicBuilder builder, HttpResponse<?> response, RequestTags tags) {
-        return due().afterFailure(builder, response, tags);
+        return refreshingNow().afterFailure(builder, response, tags);
     }
 
     /** An interceptor whose refresh is due: it refreshes on its first use (it is used once). */
-    private TokenRefreshInterceptor due() {
+    private TokenRefreshInterceptor refreshingNow() {
         return new TokenRefreshInterceptor(config, factory, Instant.EPOCH);
     }
 }
