@@ -66,10 +66,14 @@ public final class NodeBenchmark {
      * @param writesPerSecond every write the node made during the burst (status, Events, lease), per second
      * @param ceiling the API server's raw status-update throughput with the node's own patch (64 writers, as many
      *     bound pods as the burst), measured right before the burst
-     * @param quietCeiling the same, right before the burst without Normal Events
+     * @param quietCeiling the same, between the two bursts: right after the first, right before the one without
+     *     Normal Events
+     * @param ceilingAfter the same, right after the burst without Normal Events. Each burst's ratio is to the mean of
+     *     the ceilings either side of it: this machine's ceiling moves by up to a fifth within minutes
      * @param watchedCeiling the same as {@code ceiling} while the writer also watches the pods it writes, as a node
      *     must: right before the burst
-     * @param quietWatchedCeiling the same, right before the burst without Normal Events
+     * @param quietWatchedCeiling the same, between the bursts
+     * @param watchedCeilingAfter the same, after the burst without Normal Events
      * @param minimalCeiling the same with a minimal patch, at the start of the run
      * @param quietStatusWritesPerSecond status writes per second in the burst without Normal Events
      * @param cpuMillisPerPod CPU the benchmark's JVM (the node in it) used per pod in the burst with Events, until the
@@ -79,27 +83,31 @@ public final class NodeBenchmark {
      */
     public record Result(int pods, double burstSeconds, double startSeconds, double podsPerSecond,
             double statusWritesPerSecond, double writesPerSecond, double ceiling, double quietCeiling,
-            double watchedCeiling, double quietWatchedCeiling, double minimalCeiling,
+            double ceilingAfter, double watchedCeiling, double quietWatchedCeiling, double watchedCeilingAfter,
+            double minimalCeiling,
             double quietStatusWritesPerSecond, double pacedRate, double p50Millis, double p99Millis,
             double heapBytesPerPod, double cpuMillisPerPod, Ceiling writerCpuMillis) {
 
         public String row() {
             return String.format(Locale.ROOT,
-                    "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f %% | %.0f | %.0f %% | %.0f %% "
-                            + "| %.0f | %.2f | %.2f / %.2f | %.0f/s | %.0f | %.0f | %.1f |",
+                    "| %,d | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f %% | %.0f "
+                            + "| %.0f %% | %.0f %% | %.0f | %.2f | %.2f / %.2f | %.0f/s | %.0f | %.0f | %.1f |",
                     pods, burstSeconds, startSeconds, podsPerSecond, statusWritesPerSecond, ceiling, quietCeiling,
-                    minimalCeiling, watchedCeiling, quietWatchedCeiling, 100 * statusWritesPerSecond / ceiling,
-                    quietStatusWritesPerSecond, 100 * quietStatusWritesPerSecond / quietCeiling,
-                    100 * quietStatusWritesPerSecond / quietWatchedCeiling, writesPerSecond, cpuMillisPerPod,
+                    ceilingAfter, minimalCeiling, watchedCeiling, quietWatchedCeiling, watchedCeilingAfter,
+                    100 * statusWritesPerSecond / ((ceiling + quietCeiling) / 2), quietStatusWritesPerSecond,
+                    100 * quietStatusWritesPerSecond / ((quietCeiling + ceilingAfter) / 2),
+                    100 * quietStatusWritesPerSecond / ((quietWatchedCeiling + watchedCeilingAfter) / 2),
+                    writesPerSecond, cpuMillisPerPod,
                     writerCpuMillis.bare(), writerCpuMillis.watched(), pacedRate,
                     p50Millis, p99Millis, heapBytesPerPod / 1024);
         }
     }
 
     public static String header() {
-        return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before each "
-                + "burst / minimal) | the same while the writer watches the pods | status ratio | status writes/s, no Normal "
-                + "Events | status ratio, no Normal Events | the same to a watching writer | node writes/s, all "
+        return "| pods | burst s | node start s | pods/s | status writes/s | API ceiling status/s (node's patch before, "
+                + "between and after the bursts / minimal) | the same while the writer watches the pods | status ratio "
+                + "(to the mean of the ceilings either side) | status writes/s, no Normal Events | status ratio, no Normal "
+                + "Events | the same to a watching writer | node writes/s, all "
                 + "| JVM CPU ms/pod | the ceiling's writer, JVM CPU ms/write (bare / watching) | paced create rate "
                 + "| p50 create→Running ms | p99 ms | heap KB/pod |\n"
                 + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
@@ -169,10 +177,14 @@ public final class NodeBenchmark {
 
         private String timeline(java.util.Collection<Long> times, int seconds) {
             long start = firstStatusWriteSent.get();
-            int[] counts = new int[(int) (statusWindowSeconds() / seconds) + 1];
+            double window = statusWindowSeconds();
+            int[] counts = new int[(int) (window / seconds) + 1];
             times.stream().filter(at -> at >= start && at <= lastStatusWriteAnswered.get()).forEach(at ->
                     counts[(int) Math.min(counts.length - 1, (at - start) / 1_000_000_000L / seconds)]++);
-            return java.util.Arrays.stream(counts).mapToObj(c -> String.valueOf(c / seconds))
+            // The last slice is what is left of the window, usually shorter than the others.
+            double lastSlice = Math.max(0.1, window - (counts.length - 1) * seconds);
+            return java.util.stream.IntStream.range(0, counts.length).mapToObj(i -> String.format(Locale.ROOT, "%.0f",
+                    counts[i] / (i == counts.length - 1 ? lastSlice : seconds)))
                     .collect(java.util.stream.Collectors.joining(" "));
         }
 
@@ -186,12 +198,13 @@ public final class NodeBenchmark {
         Path state = Files.createTempDirectory("capstan-bench-node-");
         try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
                 .withProgress(progress));
-                KubernetesClient client = ApiServerBenchmark.client(plane)) {
+                KubernetesClient client = ApiServerBenchmark.client(plane);
+                ControlPlaneLoad load = ControlPlaneLoad.start(plane)) {
             double minimal = minimalCeiling(client, progress);
             warmUpNode(plane, client, workers, progress);
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
-                results.add(run(plane, client, size, minimal, workers, progress));
+                results.add(run(plane, client, load, size, minimal, workers, progress));
                 progress.step(results.getLast().row());
             }
             return results;
@@ -227,9 +240,10 @@ public final class NodeBenchmark {
      * with the burst's spec and bound to a Node as its pods are (bound pods also cost the scheduler's and the
      * controller-manager's caches on every write). Measured a second time while that writer's JVM also runs an
      * informer on the pods it writes, as a node must: each write then also travels back to the writer and is decoded
-     * there, on the same two cores.
+     * there, on the same two cores. Prints the cores each process used while the bare writer wrote.
      */
-    static CeilingWithCpu nodePatchCeiling(KubernetesClient client, int pods, Progress progress) throws Exception {
+    static CeilingWithCpu nodePatchCeiling(KubernetesClient client, ControlPlaneLoad load, int pods, Progress progress)
+            throws Exception {
         String namespace = namespace(client, "capstan-bench-ceiling");
         // A Node without an agent, as the burst's is before it starts: the pod garbage collector leaves its pods
         // alone, and since it never reported Ready, the node lifecycle controller does not rewrite their status.
@@ -244,14 +258,18 @@ public final class NodeBenchmark {
                 + "(%.0f/s while an informer watches the pods), %,d pods each; the writer's JVM used %.2f ms of CPU "
                 + "per write (%.2f while watching)", bare.perSecond(), watched.perSecond(), pods, bare.cpuMillisPerWrite(),
                 watched.cpuMillisPerWrite()));
+        progress.step("  cores used while the bare writer wrote: " + load.average(bare.from(), bare.to()));
         return new CeilingWithCpu(new Ceiling(bare.perSecond(), watched.perSecond()),
                 new Ceiling(bare.cpuMillisPerWrite(), watched.cpuMillisPerWrite()));
     }
 
     private static final String CEILING_NODE = "bench-ceiling";
 
-    /** One timed run of the ceiling's writer: status updates per second, and its JVM's CPU per update. */
-    private record WriterRun(double perSecond, double cpuMillisPerWrite) {
+    /**
+     * One timed run of the ceiling's writer: status updates per second, its JVM's CPU per update, and when its status
+     * updates ran ({@link System#nanoTime()}).
+     */
+    private record WriterRun(double perSecond, double cpuMillisPerWrite, long from, long to) {
     }
 
     private static WriterRun nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
@@ -278,12 +296,14 @@ public final class NodeBenchmark {
                     running));
         }
         CpuClock cpu = CpuClock.start();
+        long from = System.nanoTime();
         double perSecond = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
                 i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, prefix + "-" + i)
                         + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
+        long to = System.nanoTime();
         double cpuMillisPerWrite = 1000 * cpu.used().cpuSeconds() / created.size();
         ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, count);
-        return new WriterRun(perSecond, cpuMillisPerWrite);
+        return new WriterRun(perSecond, cpuMillisPerWrite, from, to);
     }
 
     /** A figure of the ceiling's writer: bare, and while it also watches the pods it writes. */
@@ -353,9 +373,8 @@ public final class NodeBenchmark {
         }
     }
 
-    private record Burst(double ceiling, double watchedCeiling, double seconds, double startSeconds,
-            double podsPerSecond, double statusWritesPerSecond, double writesPerSecond, double heapPerPod,
-            double cpuMillisPerPod, Ceiling writerCpuMillis) {
+    private record Burst(double seconds, double startSeconds, double podsPerSecond, double statusWritesPerSecond,
+            double writesPerSecond, double heapPerPod, double cpuMillisPerPod) {
     }
 
     /** A node's client, its configuration loaded from the kubeconfig file as {@code capstan node --kubeconfig} does. */
@@ -429,9 +448,8 @@ public final class NodeBenchmark {
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
-    private static Burst burst(ControlPlane plane, KubernetesClient client, String namespace, String node, int size,
-            boolean normalEvents, int workers, Progress progress) throws Exception {
-        CeilingWithCpu ceiling = nodePatchCeiling(client, size, progress);
+    private static Burst burst(ControlPlane plane, KubernetesClient client, ControlPlaneLoad load, String namespace,
+            String node, int size, boolean normalEvents, int workers, Progress progress) throws Exception {
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
         // The Node object exists before its pods: the pod garbage collector force-deletes pods bound to a missing Node
@@ -466,6 +484,9 @@ public final class NodeBenchmark {
                         counter.podsWritten.size(), catchUpSeconds));
                 progress.step("  status writes/s in each 5 s of the window: " + counter.timeline(5));
                 progress.step("  other writes/s (Events, Lease, Node) in the same slices: " + counter.otherWritesTimeline(5));
+                progress.step("  cores used in the same slices:");
+                load.timeline(counter.firstStatusWriteSent.get(), counter.lastStatusWriteAnswered.get(), 5)
+                        .forEach(line -> progress.step("    " + line));
                 progress.step(String.format(Locale.ROOT, "  the benchmark's JVM (the node in it) used %.1f CPU-s until the "
                         + "last pod was Running: %.2f ms per pod; its JIT compilations took %.1f s "
                         + "(elapsed, waits for a core included)",
@@ -473,9 +494,8 @@ public final class NodeBenchmark {
                 if (!counter.refusals().isEmpty()) {
                     progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
                 }
-                return new Burst(ceiling.perSecond().bare(), ceiling.perSecond().watched(), seconds, startSeconds,
-                        size / seconds, statusWritesPerSecond, writesPerSecond, heapPerPod,
-                        1000 * used.cpuSeconds() / size, ceiling.cpuMillisPerWrite());
+                return new Burst(seconds, startSeconds, size / seconds, statusWritesPerSecond, writesPerSecond, heapPerPod,
+                        1000 * used.cpuSeconds() / size);
             }
         }
     }
@@ -502,17 +522,23 @@ public final class NodeBenchmark {
         }
     }
 
-    private static Result run(ControlPlane plane, KubernetesClient client, int size, double minimalCeiling, int workers,
-            Progress progress)
-            throws Exception {
+    /**
+     * The burst with Normal Events, then the one without, the ceiling measured before, between and after them; then
+     * the paced latency run.
+     */
+    private static Result run(ControlPlane plane, KubernetesClient client, ControlPlaneLoad load, int size,
+            double minimalCeiling, int workers, Progress progress) throws Exception {
+        CeilingWithCpu before = nodePatchCeiling(client, load, size, progress);
         String loud = namespace(client, "capstan-bench-node-" + size);
-        Burst withEvents = burst(plane, client, loud, "bench-" + size, size, true, workers, progress);
+        Burst withEvents = burst(plane, client, load, loud, "bench-" + size, size, true, workers, progress);
         deleteNamespace(client, loud, progress);
         deleteNode(client, "bench-" + size);
+        CeilingWithCpu between = nodePatchCeiling(client, load, size, progress);
         String quiet = namespace(client, "capstan-bench-quiet-" + size);
-        Burst withoutEvents = burst(plane, client, quiet, "bench-quiet-" + size, size, false, workers, progress);
+        Burst withoutEvents = burst(plane, client, load, quiet, "bench-quiet-" + size, size, false, workers, progress);
         deleteNamespace(client, quiet, progress);
         deleteNode(client, "bench-quiet-" + size);
+        CeilingWithCpu after = nodePatchCeiling(client, load, size, progress);
 
         String paced = namespace(client, "capstan-bench-paced-" + size);
         // A quarter of the burst rate, as in the Framework benchmark: each paced pod costs a create, a status write and
@@ -547,10 +573,11 @@ public final class NodeBenchmark {
             createdAt.forEach((name, at) -> latencies.add((watch.runningAt.get(name) - at) / 1e6));
             Collections.sort(latencies);
             return new Result(size, withEvents.seconds(), withEvents.startSeconds(), withEvents.podsPerSecond(),
-                    withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), withEvents.ceiling(),
-                    withoutEvents.ceiling(), withEvents.watchedCeiling(), withoutEvents.watchedCeiling(), minimalCeiling,
+                    withEvents.statusWritesPerSecond(), withEvents.writesPerSecond(), before.perSecond().bare(),
+                    between.perSecond().bare(), after.perSecond().bare(), before.perSecond().watched(),
+                    between.perSecond().watched(), after.perSecond().watched(), minimalCeiling,
                     withoutEvents.statusWritesPerSecond(), rate, percentile(latencies, 0.50), percentile(latencies, 0.99),
-                    withEvents.heapPerPod(), withEvents.cpuMillisPerPod(), withEvents.writerCpuMillis());
+                    withEvents.heapPerPod(), withEvents.cpuMillisPerPod(), before.cpuMillisPerWrite());
         } finally {
             deleteNamespace(client, paced, progress);
             deleteNode(client, node);
