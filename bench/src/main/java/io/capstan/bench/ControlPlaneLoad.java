@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
 
 /**
  * What the machine's two cores did while a benchmark measured: every second, the CPU time of each control-plane
- * process and of the benchmark's own JVM (from {@code /proc/<pid>/stat}), and etcd's count of compactions (the API
+ * process and of the benchmark's own JVM (from {@code /proc/<pid>/stat}), what else kept the machine busy (from
+ * {@code /proc/stat}: a build started beside the benchmark shows there), and etcd's count of compactions (the API
  * server compacts etcd every 5 minutes; on a store of 10,000 pods a compaction is seconds of etcd's CPU). A burst that
  * runs slower than its ceiling can then be read against who had the cores.
  */
@@ -29,6 +30,8 @@ final class ControlPlaneLoad implements AutoCloseable {
     /** Linux reports process CPU in clock ticks; 100 per second on every architecture the JDK ships for. */
     private static final double TICKS_PER_SECOND = 100;
     private static final String JVM = "benchmark JVM";
+    /** Everything else on the machine (a build, an editor): what is busy in /proc/stat beyond the processes above. */
+    private static final String OTHERS = "other processes";
     private static final String COMPACTIONS = "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count";
 
     /** CPU ticks per process name, and etcd's compactions so far, at one instant. */
@@ -72,7 +75,26 @@ final class ControlPlaneLoad implements AutoCloseable {
     private Sample sample() {
         Map<String, Long> ticks = new LinkedHashMap<>();
         pids.forEach((name, pid) -> ticks.put(name, cpuTicks(pid)));
+        long machine = machineBusyTicks();
+        long listed = ticks.values().stream().mapToLong(Long::longValue).sum();
+        ticks.put(OTHERS, machine < 0 || ticks.containsValue(-1L) ? -1 : machine - listed);
         return new Sample(System.nanoTime(), ticks, compactions());
+    }
+
+    /** The machine's busy time: the first line of /proc/stat, user to softirq but idle and iowait (guest is in user). */
+    private static long machineBusyTicks() {
+        try (var lines = Files.lines(Path.of("/proc/stat"))) {
+            String[] fields = lines.findFirst().orElseThrow().trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i <= Math.min(7, fields.length - 1); i++) { // user … softirq; steal is not this machine's
+                if (i != 4 && i != 5) { // idle, iowait
+                    busy += Long.parseLong(fields[i]);
+                }
+            }
+            return busy;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** utime + stime, fields 14 and 15 of /proc/<pid>/stat (counted after the command name, which may hold spaces). */
@@ -122,7 +144,7 @@ final class ControlPlaneLoad implements AutoCloseable {
         if (window.size() < 2) {
             return lines;
         }
-        for (String name : pids.keySet()) {
+        for (String name : window.getFirst().ticks().keySet()) {
             List<String> slices = new ArrayList<>();
             Sample start = window.getFirst();
             for (Sample sample : window) {
@@ -162,7 +184,7 @@ final class ControlPlaneLoad implements AutoCloseable {
     }
 
     private String cores(Sample from, Sample to) {
-        return pids.keySet().stream().map(name -> name + " " + format(coresOf(name, from, to)))
+        return from.ticks().keySet().stream().map(name -> name + " " + format(coresOf(name, from, to)))
                 .collect(Collectors.joining(", "));
     }
 
