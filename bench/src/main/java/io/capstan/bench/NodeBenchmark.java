@@ -240,7 +240,7 @@ public final class NodeBenchmark {
      * with the burst's spec and bound to a Node as its pods are (bound pods also cost the scheduler's and the
      * controller-manager's caches on every write). Measured a second time while that writer's JVM also runs an
      * informer on the pods it writes, as a node must: each write then also travels back to the writer and is decoded
-     * there, on the same two cores. Prints the cores each process used while the bare writer wrote.
+     * there, on the same two cores. Prints the cores each process used while each writer wrote.
      */
     static CeilingWithCpu nodePatchCeiling(KubernetesClient client, ControlPlaneLoad load, int pods, Progress progress)
             throws Exception {
@@ -379,9 +379,8 @@ public final class NodeBenchmark {
     }
 
     /**
-     * A node's client, its configuration loaded from the kubeconfig file as {@code capstan node --kubeconfig} does, with
-     * the counter on every node's client, not only the measured ones: the JIT compiles the HTTP path for the
-     * interceptors it has seen, and a new one in the measured burst alone would make it compile that path again there.
+     * A node's client, its configuration loaded from the kubeconfig file as {@code capstan node --kubeconfig} does. Every
+     * node in the run counts its writes, the warm-up's too, so the measured ones run no code the warm-up did not.
      */
     private static KubernetesClient nodeClient(ControlPlane plane, WriteCounter counter) {
         return KubeClients.builder(KubeClients.loadConfig(plane.kubeconfig()),
@@ -402,8 +401,8 @@ public final class NodeBenchmark {
     /**
      * The node's code is warmed up before anything is measured, as the ceiling's writer is: 20,000 pods through two
      * nodes in turn, each stopped after its pods are Running, the first with Normal Events and the second without, as
-     * the bursts alternate. A cold 10,000-pod burst spent about 40 % of the JVM's CPU
-     * in its JIT compilers, on the cores the API server uses, which is the JVM starting rather than the node working.
+     * the bursts alternate. A cold 10,000-pod burst spent about 40 % of the JVM's CPU in its JIT compilers, on the
+     * cores the API server uses, which is the JVM starting rather than the node working.
      * C2 takes a method after some thousands of calls in its profiled form, and more while its queue is long (as it is
      * in a JVM still starting): after a 6,000-pod warm-up the first burst still made 327 first C2 compilations (the
      * node's, fabric8's model, Jackson's), and compiled for 17–22 s against 2–7 s in the bursts after it; a single
