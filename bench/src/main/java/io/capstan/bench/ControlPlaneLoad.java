@@ -204,5 +204,6 @@ final class ControlPlaneLoad implements AutoCloseable {
     @Override
     public void close() {
         sampler.interrupt();
+        http.close();
     }
 }
