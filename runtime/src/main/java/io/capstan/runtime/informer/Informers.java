@@ -119,7 +119,7 @@ public final class Informers implements AutoCloseable {
         // retried forever, leaving the cache without updates.
         ListerWatcher<T, KubernetesResourceList<T>> lister =
                 (ListerWatcher<T, KubernetesResourceList<T>>) source.operation().withLimit(LIST_PAGE_SIZE);
-        SharedIndexInformer<T> informer = new DefaultSharedIndexInformer<>(kind, new WatchCacheLists<>(lister), 0,
+        SharedIndexInformer<T> informer = new DefaultSharedIndexInformer<>(kind, new ClientGoRequests<>(lister), 0,
                 client.adapt(BaseClient.class).getExecutor());
         informer.itemStore(new CompactingStore<>());
         informer.exceptionHandler((isStarted, error) -> {
