@@ -9,6 +9,7 @@ import io.capstan.node.pod.PodController;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.informer.Informers;
 import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -239,8 +240,9 @@ public final class NodeBenchmark {
      * (a 2,000-write ceiling lasted 5 s and caught the server between its garbage collections, against a 30 s burst),
      * with the burst's spec and bound to a Node as its pods are (bound pods also cost the scheduler's and the
      * controller-manager's caches on every write). Measured a second time while that writer's JVM also runs an
-     * informer on the pods it writes, as a node must: each write then also travels back to the writer and is decoded
-     * there, on the same two cores. Prints the cores each process used while each writer wrote.
+     * informer on the pods it writes, as a node must, and built as the node's is (Capstan's {@link Informers}): each
+     * write then also travels back to the writer and is decoded there, on the same two cores. Prints the cores each
+     * process used while each writer wrote.
      */
     static CeilingWithCpu nodePatchCeiling(KubernetesClient client, ControlPlaneLoad load, int pods, Progress progress)
             throws Exception {
@@ -251,7 +253,9 @@ public final class NodeBenchmark {
                 .serverSideApply();
         WriterRun bare = nodePatchThroughput(client, namespace, "n", pods);
         WriterRun watched;
-        try (var watcher = client.pods().inNamespace(namespace).inform()) {
+        try (Informers informers = new Informers(client, namespace)) {
+            informers.informer(Pod.class);
+            informers.startAndSync(Duration.ofMinutes(1));
             watched = nodePatchThroughput(client, namespace, "m", pods);
         }
         progress.step(String.format(Locale.ROOT, "  API server ceiling now: %.0f status updates/s with the node's patch "
