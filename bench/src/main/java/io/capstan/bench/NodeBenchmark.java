@@ -123,7 +123,7 @@ public final class NodeBenchmark {
         final AtomicLong statusWrites = new AtomicLong();
         final AtomicLong firstStatusWriteSent = new AtomicLong(Long.MAX_VALUE);
         final AtomicLong lastStatusWriteAnswered = new AtomicLong();
-        final Map<Integer, Long> failedStatusWrites = new ConcurrentHashMap<>();
+        final Map<Object, Long> failedStatusWrites = new ConcurrentHashMap<>();
         final java.util.Set<String> podsWritten = ConcurrentHashMap.newKeySet();
         final java.util.Queue<Long> statusAnsweredAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final java.util.Queue<Long> otherWritesSentAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -155,7 +155,22 @@ public final class NodeBenchmark {
             }
         }
 
-        /** The refused status writes by HTTP code, e.g. {@code 409 × 12}; empty when none was refused. */
+        /**
+         * A status write whose connection failed is sent again by the client; if the first copy did reach the server,
+         * the second is refused as stale (409).
+         */
+        @Override
+        public void afterConnectionFailure(HttpRequest request, Throwable failure) {
+            if (isStatusWrite(request)) {
+                failedStatusWrites.merge(failure.getClass().getSimpleName() + " (" + failure.getMessage() + ")", 1L,
+                        Long::sum);
+            }
+        }
+
+        /**
+         * The refused status writes by HTTP code, and the connection failures, e.g. {@code 409 × 12}; empty when none
+         * was refused.
+         */
         String refusals() {
             return failedStatusWrites.entrySet().stream().map(e -> e.getKey() + " × " + e.getValue())
                     .collect(java.util.stream.Collectors.joining(", "));
@@ -426,7 +441,8 @@ public final class NodeBenchmark {
             createBoundPods(client, namespace, node, pods);
             CpuClock cpu = CpuClock.start();
             long started = System.nanoTime();
-            try (KubernetesClient nodeClient = nodeClient(plane, new WriteCounter());
+            WriteCounter counter = new WriteCounter();
+            try (KubernetesClient nodeClient = nodeClient(plane, counter);
                     VirtualNode virtualNode = startNode(plane, nodeClient, node, pods, normalEvents, workers)) {
                 awaitAllRunning(virtualNode, pods);
                 double seconds = (System.nanoTime() - started) / 1e9;
@@ -434,6 +450,9 @@ public final class NodeBenchmark {
                 progress.step(String.format(Locale.ROOT, "  %,d pods Running in %.1f s (%.0f/s); the JVM used %.2f ms "
                         + "of CPU per pod, its JIT compilations took %.1f s", pods, seconds, pods / seconds,
                         1000 * used.cpuSeconds() / pods, used.compilingSeconds()));
+                if (!counter.refusals().isEmpty()) {
+                    progress.step("  status writes refused or failed: " + counter.refusals());
+                }
             }
             deleteNamespace(client, namespace, progress);
             deleteNode(client, node);
@@ -517,7 +536,7 @@ public final class NodeBenchmark {
                         + "(elapsed, waits for a core included)",
                         used.cpuSeconds(), 1000 * used.cpuSeconds() / size, used.compilingSeconds()));
                 if (!counter.refusals().isEmpty()) {
-                    progress.step("  status writes the API server refused (HTTP code × count): " + counter.refusals());
+                    progress.step("  status writes refused or failed (HTTP code or connection failure × count): " + counter.refusals());
                 }
                 return new Burst(seconds, startSeconds, size / seconds, statusWritesPerSecond, writesPerSecond, heapPerPod,
                         1000 * used.cpuSeconds() / size);
