@@ -536,7 +536,7 @@ public final class NodeBenchmark {
                         + "(elapsed, waits for a core included)",
                         used.cpuSeconds(), 1000 * used.cpuSeconds() / size, used.compilingSeconds()));
                 if (!counter.refusals().isEmpty()) {
-                    progress.step("  status writes refused or failed (HTTP code or connection failure × count): " + counter.refusals());
+                    progress.step("  status writes refused or failed: " + counter.refusals());
                 }
                 return new Burst(seconds, startSeconds, size / seconds, statusWritesPerSecond, writesPerSecond, heapPerPod,
                         1000 * used.cpuSeconds() / size);

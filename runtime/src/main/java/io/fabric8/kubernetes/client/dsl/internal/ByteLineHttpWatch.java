@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * bare one, 8–10 % more with HTTP watches). fabric8's own {@code WatchHTTPManager} finds the line ends by decoding
  * each chunk to characters and appending them one by one to a synchronized {@code StringBuffer}; this class finds
  * them in the bytes and decodes each whole line once. Like client-go's reflector it reads on while earlier events are
- * still being handled, so a busy consumer is not dropped by the server. Reconnects, bookmarks and 410 Gone are
+ * still being handled, so the handlers never keep the server waiting. Reconnects, bookmarks and 410 Gone are
  * fabric8's.
  *
  * <p>It lives in fabric8's package because the watch life cycle it plugs into ({@link AbstractWatchManager}'s
