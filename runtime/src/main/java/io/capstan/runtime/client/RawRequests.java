@@ -1,11 +1,15 @@
 package io.capstan.runtime.client;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +29,7 @@ public final class RawRequests {
     public static final String JSON_PATCH = "application/json-patch+json";
 
     private static final long TIMEOUT_SECONDS = 30;
+    private static final JsonFactory JSON_FACTORY = new JsonFactory();
 
     private RawRequests() {
     }
@@ -32,13 +37,49 @@ public final class RawRequests {
     /**
      * Sends a write and checks it succeeded.
      *
+     * @return the answer's body, not decoded (the written object, for most writes)
      * @throws KubernetesClientException with the HTTP status as its code when the API server refuses the write
      */
-    public static void write(KubernetesClient client, String method, String path, String contentType, String body) {
+    public static String write(KubernetesClient client, String method, String path, String contentType, String body) {
         HttpResponse<String> response = exchange(client, method, path, contentType, body);
         if (response.code() < 200 || response.code() >= 300) {
             throw new KubernetesClientException(method + " " + path + " failed with HTTP " + response.code() + ": "
                     + response.body(), response.code(), status(client, response.body()));
+        }
+        return response.body();
+    }
+
+    /**
+     * The {@code metadata.resourceVersion} of an object in JSON, read up to that field and no further (the server
+     * writes metadata first, so that is a few hundred bytes of a pod); null if the text has none or is not an object.
+     */
+    public static String resourceVersion(String objectJson) {
+        if (objectJson == null) {
+            return null;
+        }
+        try (JsonParser parser = JSON_FACTORY.createParser(objectJson)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                boolean metadata = "metadata".equals(parser.currentName());
+                JsonToken value = parser.nextToken();
+                if (!metadata || value != JsonToken.START_OBJECT) {
+                    parser.skipChildren();
+                    continue;
+                }
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    boolean version = "resourceVersion".equals(parser.currentName());
+                    if (parser.nextToken() == JsonToken.VALUE_STRING && version) {
+                        return parser.getText();
+                    }
+                    parser.skipChildren();
+                }
+                return null;
+            }
+            return null;
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -26,4 +26,26 @@ class RawRequestsTest {
     void segmentsAreEncoded() {
         assertThat(RawRequests.path(Pod.class, "a b", "c/d")).isEqualTo("/api/v1/namespaces/a+b/pods/c%2Fd");
     }
+
+    @Test
+    void resourceVersionIsReadFromTheMetadataOnly() {
+        String pod = """
+                {"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","ownerReferences":[{"resourceVersion":"x"}],
+                "managedFields":[{"fieldsV1":{"f:metadata":{"resourceVersion":"y"}}}],"resourceVersion":"4711",
+                "labels":{"a":"b"}},"spec":{"containers":[]},"status":{"phase":"Running"}}""";
+        assertThat(RawRequests.resourceVersion(pod)).isEqualTo("4711");
+        assertThat(RawRequests.resourceVersion("""
+                {"status":{"metadata":{"resourceVersion":"1"}},"metadata":{"resourceVersion":"2"}}"""))
+                .as("a metadata field elsewhere is not the object's").isEqualTo("2");
+    }
+
+    @Test
+    void resourceVersionOfTextWithoutOneIsNull() {
+        assertThat(RawRequests.resourceVersion(null)).isNull();
+        assertThat(RawRequests.resourceVersion("")).isNull();
+        assertThat(RawRequests.resourceVersion("[1,2]")).isNull();
+        assertThat(RawRequests.resourceVersion("{\"metadata\":{\"name\":\"p\"}}")).isNull();
+        assertThat(RawRequests.resourceVersion("{\"metadata\":{\"resourceVersion\":7}}")).as("not a string").isNull();
+        assertThat(RawRequests.resourceVersion("{\"metadata\":{\"name\":")).as("cut off").isNull();
+    }
 }
