@@ -25,6 +25,8 @@ final class NodeFixture implements AutoCloseable {
     final TestCluster cluster;
     final TestNamespace namespace;
     final KubernetesClient client;
+    /** Every node this fixture starts reports here (their controllers' names carry the node name). */
+    final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     private final List<VirtualNode> nodes = new ArrayList<>();
     private final List<KubernetesClient> clients = new ArrayList<>();
 
@@ -51,7 +53,7 @@ final class NodeFixture implements AutoCloseable {
                 VirtualNodeTaint.forProvider(provider.name(), Map.of())));
         KubernetesClient nodeClient = cluster.newClient();
         clients.add(nodeClient);
-        VirtualNode node = VirtualNode.start(nodeClient, config, new SimpleMeterRegistry());
+        VirtualNode node = VirtualNode.start(nodeClient, config, metrics);
         nodes.add(node);
         return node;
     }

@@ -75,6 +75,26 @@ class PodLifecycleIT {
     }
 
     @Test
+    void reportsInQuickSuccessionAreWrittenWithoutStaleRefusals() throws Exception {
+        startNode();
+        // Running, Ready and Succeeded a few milliseconds apart: each write is sent before the node's cache has seen
+        // the one before it, as a process pod's Pending and Running are.
+        Map<String, String> script = Map.of("mock.capstan.io/ready-after-seconds", "0.004",
+                "mock.capstan.io/run-seconds", "0.008");
+        for (int i = 0; i < 20; i++) {
+            fixture.create(fixture.pod("quick-" + i, node, script));
+        }
+
+        for (int i = 0; i < 20; i++) {
+            awaitPhase("quick-" + i, "Succeeded");
+        }
+        assertThat(fixture.metrics.get("controller.runtime.reconcile").tag("controller", "pod-status-" + node)
+                .tag("result", "success").counter().count()).as("status syncs").isGreaterThanOrEqualTo(20);
+        assertThat(fixture.metrics.get("controller.runtime.reconcile.errors").tag("controller", "pod-status-" + node)
+                .counter().count()).as("status writes refused (stale resourceVersion) or failed").isZero();
+    }
+
+    @Test
     void providerAnnotationsReachThePodWithoutClobberingWhatUsersSet() throws Exception {
         startNode();
         fixture.create(fixture.pod("meta", node, Map.of()));

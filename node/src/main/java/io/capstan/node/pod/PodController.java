@@ -148,6 +148,28 @@ public final class PodController implements AutoCloseable {
         volatile Pod lastPodUsed;
         volatile boolean statusUpdateSkipped;
         volatile int failedCreates;
+        volatile StatusWrite lastStatusWrite;
+    }
+
+    /**
+     * The node's last status write of a pod, kept until the cache shows it: the pod as written, at the
+     * resourceVersion the server answered with, and the versions the cache may still show meanwhile (the one the
+     * first of these quick writes was based on, and those of the writes between). A provider often reports in quick
+     * succession (Pending, then Running, then Ready); each write is then based on the node's previous one rather than
+     * on a cache that has not seen it yet, which the server would refuse as stale.
+     */
+    record StatusWrite(List<String> staleVersions, Pod written) {
+
+        boolean isNewerThan(Pod cached) {
+            return staleVersions.contains(cached.getMetadata().getResourceVersion());
+        }
+
+        /** The write after this one, based on it. */
+        StatusWrite then(Pod next) {
+            List<String> stale = new ArrayList<>(staleVersions);
+            stale.add(written.getMetadata().getResourceVersion());
+            return new StatusWrite(List.copyOf(stale), next);
+        }
     }
 
     private final KubernetesClient client;
@@ -261,6 +283,10 @@ public final class PodController implements AutoCloseable {
                 knownPods.put(key, new KnownPod());
             }
             KnownPod known = knownPods.get(key);
+            StatusWrite lastWrite = known == null ? null : known.lastStatusWrite;
+            if (lastWrite != null && !lastWrite.isNewerThan(newPod)) {
+                known.lastStatusWrite = null;
+            }
             if (known != null && known.statusUpdateSkipped && known.lastProviderPod != null
                     && statusDiffers(known.lastProviderPod, newPod)) {
                 // Someone else rewrote what the provider reported (e.g. the node lifecycle controller): restore it.
@@ -595,22 +621,37 @@ public final class PodController implements AutoCloseable {
             deleteOnProviderRequest(current, reported);
             return Result.done();
         }
-        Pod updated = withProviderStatus(current, reported, known.lastPodUsed);
-        if (Objects.equals(updated.getStatus(), current.getStatus())
-                && Objects.equals(updated.getMetadata().getLabels(), current.getMetadata().getLabels())
-                && Objects.equals(updated.getMetadata().getAnnotations(), current.getMetadata().getAnnotations())) {
+        StatusWrite lastWrite = known.lastStatusWrite;
+        if (lastWrite != null && !lastWrite.isNewerThan(current)) {
+            lastWrite = null;
+            known.lastStatusWrite = null;
+        }
+        Pod base = lastWrite != null ? lastWrite.written() : current;
+        Pod updated = withProviderStatus(base, reported, known.lastPodUsed);
+        if (Objects.equals(updated.getStatus(), base.getStatus())
+                && Objects.equals(updated.getMetadata().getLabels(), base.getMetadata().getLabels())
+                && Objects.equals(updated.getMetadata().getAnnotations(), base.getMetadata().getAnnotations())) {
             return Result.done();
         }
+        String answer;
         try {
             // The answer is not decoded: in a 10,000-pod burst, decoding returned pods was the node's largest CPU cost.
-            RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, current.getMetadata().getNamespace(),
+            answer = RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, current.getMetadata().getNamespace(),
                     current.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH,
-                    statusPatch(client.getKubernetesSerialization(), current, updated));
+                    statusPatch(client.getKubernetesSerialization(), base, updated));
         } catch (KubernetesClientException e) {
+            // Refused as stale (someone else wrote the pod meanwhile): the retry starts from the cache again.
+            known.lastStatusWrite = null;
             if (e.getCode() == 404) {
                 return Result.done();
             }
             throw e;
+        }
+        String writtenVersion = RawRequests.resourceVersion(answer);
+        if (writtenVersion != null) {
+            updated.getMetadata().setResourceVersion(writtenVersion);
+            known.lastStatusWrite = lastWrite != null ? lastWrite.then(updated)
+                    : new StatusWrite(List.of(current.getMetadata().getResourceVersion()), updated);
         }
         return Result.done();
     }
