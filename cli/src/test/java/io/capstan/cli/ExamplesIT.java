@@ -1,6 +1,7 @@
 package io.capstan.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.capstan.cluster.LocalCluster;
 import io.capstan.framework.api.Framework;
@@ -9,6 +10,7 @@ import io.capstan.framework.api.FrameworkStatus;
 import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
+import io.capstan.node.provider.process.ProcessProvider;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
@@ -202,6 +204,9 @@ class ExamplesIT {
 
     @Test
     void frameworkBarrierStartsTheGangTogether() throws Exception {
+        // The barrier hands the addresses over in a volume at its mountPath, which only a bwrap sandbox provides.
+        assumeTrue(ProcessProvider.Settings.detect(Path.of("/tmp")).bubblewrap(),
+                "needs bubblewrap (Debian package 'bubblewrap', which ./capstan test installs)");
         apply("frameworkbarrier.yaml");
 
         FrameworkStatus status = completed("frameworkbarrier");

@@ -52,8 +52,6 @@ public final class ProcessProvider implements Provider, PodNotifier {
      * @param backoffBase first crash-restart delay (the kubelet's is 10 s), doubling up to {@code backoffMax}
      * @param logMaxBytes size at which a container log file is rotated
      * @param maxPods the node's pod capacity
-     */
-    /**
      * @param tools a directory put first on the containers' default PATH: commands the node offers its pods (such as
      *     {@code capstan} itself, for {@code capstan barrier} init containers), or null for none
      */
