@@ -35,7 +35,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -80,6 +82,8 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         final Instant started = Instant.now();
         volatile PodStatus status;
         volatile boolean deleting;
+        /** The last report handed to the node; the next is delivered after it, so they arrive in order. */
+        private CompletableFuture<Void> reports = CompletableFuture.completedFuture(null);
 
         MockPod(Pod pod, MockScript script, String ip) {
             this.pod = pod;
@@ -355,12 +359,22 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
 
     // ----- statuses ---------------------------------------------------------------------------------------------------
 
+    /**
+     * Reports a pod's new status off the caller's thread (the node may wait in the callback), one report per pod at a
+     * time: on a thread each, Running, Ready and Succeeded scripted milliseconds apart could reach the node out of
+     * order, and the pod stayed Running.
+     */
     private void publish(MockPod mock, PodStatus status) {
         mock.status = status;
         Pod reported = minimal(mock);
         reported.setStatus(status);
-        Thread.ofVirtual().start(() -> notify.accept(reported));
+        synchronized (mock) {
+            mock.reports = mock.reports.thenRunAsync(() -> notify.accept(reported), REPORTERS)
+                    .exceptionally(error -> null);
+        }
     }
+
+    private static final Executor REPORTERS = Executors.newVirtualThreadPerTaskExecutor();
 
     private static Pod minimal(MockPod mock) {
         Pod pod = new Pod();
