@@ -640,7 +640,7 @@ public final class PodController implements AutoCloseable {
                     current.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH,
                     statusPatch(client.getKubernetesSerialization(), base, updated));
         } catch (KubernetesClientException e) {
-            // Refused as stale (someone else wrote the pod meanwhile): the retry starts from the cache again.
+            // Refused (stale: someone else wrote the pod meanwhile; or the pod is gone) or lost: start from the cache.
             known.lastStatusWrite = null;
             if (e.getCode() == 404) {
                 return Result.done();

@@ -42,6 +42,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -64,6 +66,7 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
     private final Capacity capacity;
     private final String address;
     private final Map<String, MockPod> pods = new ConcurrentHashMap<>();
+    private static final Logger log = LoggerFactory.getLogger(MockProvider.class);
     private final ScheduledExecutorService timers;
     private final AtomicInteger nextIp = new AtomicInteger(1);
     private volatile Consumer<Pod> notify = pod -> {
@@ -370,7 +373,10 @@ public final class MockProvider implements Provider, PodNotifier, NodeProvider {
         reported.setStatus(status);
         synchronized (mock) {
             mock.reports = mock.reports.thenRunAsync(() -> notify.accept(reported), REPORTERS)
-                    .exceptionally(error -> null);
+                    .exceptionally(error -> {
+                        log.warn("The node's callback failed on pod {}'s report: {}", key(mock), error.toString());
+                        return null;
+                    });
         }
     }
 
