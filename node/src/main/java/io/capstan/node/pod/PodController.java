@@ -284,6 +284,7 @@ public final class PodController implements AutoCloseable {
             }
             KnownPod known = knownPods.get(key);
             StatusWrite lastWrite = known == null ? null : known.lastStatusWrite;
+            // The cache has caught up with the node's last status write: forget it (syncStatus checks again itself).
             if (lastWrite != null && !lastWrite.isNewerThan(newPod)) {
                 known.lastStatusWrite = null;
             }
