@@ -1,8 +1,5 @@
 package io.capstan.node.pod;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.node.api.NotFoundException;
 import io.capstan.node.api.PodNotifier;
 import io.capstan.node.api.Provider;
@@ -33,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -537,12 +535,10 @@ public final class PodController implements AutoCloseable {
      */
     private void writeStatusUnconditionally(Pod pod, PodStatus status) {
         var json = client.getKubernetesSerialization();
-        ObjectNode patch = JsonNodeFactory.instance.objectNode();
-        patch.set("status", MergePatch.diff(json.convertValue(pod.getStatus(), JsonNode.class),
-                json.convertValue(status, JsonNode.class)));
+        String patch = json.asJson(Map.of("status", MergePatch.diff(json, pod.getStatus(), status)));
         try {
             RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, pod.getMetadata().getNamespace(),
-                    pod.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH, patch.toString());
+                    pod.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH, patch);
         } catch (KubernetesClientException e) {
             log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), e.getMessage());
         }
@@ -662,27 +658,23 @@ public final class PodController implements AutoCloseable {
      * (a stale cache gets 409 and is retried, as Virtual Kubelet's whole-pod UpdateStatus would).
      */
     public static String statusPatch(KubernetesSerialization json, Pod current, Pod updated) {
-        ObjectNode patch = JsonNodeFactory.instance.objectNode();
-        ObjectNode metadata = patch.putObject("metadata");
+        Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("resourceVersion", current.getMetadata().getResourceVersion());
-        // Providers rarely change labels or annotations: only maps that differ are converted and compared.
-        addChange(json, metadata, "labels", current.getMetadata().getLabels(), updated.getMetadata().getLabels());
-        addChange(json, metadata, "annotations", current.getMetadata().getAnnotations(),
-                updated.getMetadata().getAnnotations());
-        patch.set("status", MergePatch.diff(json.convertValue(current.getStatus(), JsonNode.class),
-                json.convertValue(updated.getStatus(), JsonNode.class)));
-        return patch.toString();
+        for (var change : MergePatch.diff(json, LabelsAndAnnotations.of(current), LabelsAndAnnotations.of(updated))
+                .entrySet()) {
+            metadata.put(change.getKey(), change.getValue());
+        }
+        Map<String, Object> patch = new LinkedHashMap<>();
+        patch.put("metadata", metadata);
+        patch.put("status", MergePatch.diff(json, current.getStatus(), updated.getStatus()));
+        return json.asJson(patch);
     }
 
-    private static void addChange(KubernetesSerialization json, ObjectNode metadata, String field,
-            Map<String, String> before, Map<String, String> after) {
-        if (Objects.equals(before, after)) {
-            return;
-        }
-        JsonNode change = MergePatch.diff(json.convertValue(before, JsonNode.class), json.convertValue(after,
-                JsonNode.class));
-        if (!MergePatch.isEmpty(change)) {
-            metadata.set(field, change);
+    /** The metadata a provider may change, as a model class the patch can be computed from. */
+    private record LabelsAndAnnotations(Map<String, String> labels, Map<String, String> annotations) {
+
+        static LabelsAndAnnotations of(Pod pod) {
+            return new LabelsAndAnnotations(pod.getMetadata().getLabels(), pod.getMetadata().getAnnotations());
         }
     }
 

@@ -47,7 +47,7 @@ class MergePatchTest {
     }
 
     /** RFC 7386's MergePatch algorithm, as the API server applies it. */
-    private static JsonNode apply(JsonNode target, JsonNode patch) {
+    static JsonNode apply(JsonNode target, JsonNode patch) {
         if (!patch.isObject()) {
             return patch;
         }
