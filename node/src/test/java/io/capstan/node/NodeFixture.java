@@ -7,7 +7,9 @@ import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.capstan.runtime.client.KubeClients;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.Interceptor;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,11 +49,22 @@ final class NodeFixture implements AutoCloseable {
     }
 
     VirtualNode start(Provider provider, String nodeName, UnaryOperator<VirtualNode.Config> customize) throws Exception {
+        return start(provider, nodeName, customize, cluster.newClient());
+    }
+
+    /** A node whose client passes its requests through {@code interceptor} (e.g. to have the server refuse some). */
+    VirtualNode start(Provider provider, String nodeName, UnaryOperator<VirtualNode.Config> customize,
+            Interceptor interceptor) throws Exception {
+        return start(provider, nodeName, customize, KubeClients.builder(cluster.config(),
+                http -> http.addOrReplaceInterceptor("test", interceptor)).build());
+    }
+
+    private VirtualNode start(Provider provider, String nodeName, UnaryOperator<VirtualNode.Config> customize,
+            KubernetesClient nodeClient) throws Exception {
         var ca = cluster.controlPlane().certificateAuthority();
         VirtualNode.Config config = customize.apply(VirtualNode.Config.defaults(nodeName, provider,
                 ServingCertificate.issuedBy(ca, nodeName, "127.0.0.1"), ca.certificate(),
                 VirtualNodeTaint.forProvider(provider.name(), Map.of())));
-        KubernetesClient nodeClient = cluster.newClient();
         clients.add(nodeClient);
         VirtualNode node = VirtualNode.start(nodeClient, config, metrics);
         nodes.add(node);

@@ -15,9 +15,15 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,11 +48,17 @@ class PodLifecycleIT {
         fixture.close();
     }
 
+    private static final int MAX_RETRIES = 3;
+
     /** Fast retries (10..100 ms) and 3 attempts, so give-up behaviour is quick to observe. */
     private VirtualNode startNode() throws Exception {
-        return fixture.start(mock, node, config -> config.withPods(PodController.Settings.defaults(node)
+        return fixture.start(mock, node, fastRetries());
+    }
+
+    private UnaryOperator<VirtualNode.Config> fastRetries() {
+        return config -> config.withPods(PodController.Settings.defaults(node)
                 .withRateLimiter(() -> new ItemExponentialBackoff<>(Duration.ofMillis(10), Duration.ofMillis(100)))
-                .withMaxRetries(3)));
+                .withMaxRetries(MAX_RETRIES));
     }
 
     private List<String> reasons(String pod) {
@@ -92,6 +104,31 @@ class PodLifecycleIT {
                 .tag("result", "success").counter().count()).as("status syncs").isGreaterThanOrEqualTo(20);
         assertThat(fixture.metrics.get("controller.runtime.reconcile.errors").tag("controller", "pod-status-" + node)
                 .counter().count()).as("status writes refused (stale resourceVersion) or failed").isZero();
+    }
+
+    @Test
+    void aStatusWriteRefusedMoreOftenThanTheRetryLimitStillLandsOnceTheServerTakesIt() throws Exception {
+        AtomicBoolean refuse = new AtomicBoolean(true);
+        // The API server itself refuses the node's status writes of this pod (422: an invalid dryRun) while asked to.
+        Interceptor refuseStatusWrites = new Interceptor() {
+            @Override
+            public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+                if (refuse.get() && "PATCH".equals(request.method())
+                        && request.uri().getPath().endsWith("/pods/refused/status")) {
+                    builder.uri(URI.create(request.uri() + "?dryRun=Refused"));
+                }
+            }
+        };
+        fixture.start(mock, node, fastRetries(), refuseStatusWrites);
+        fixture.create(fixture.pod("refused", node, Map.of()));
+        var failedStatusSyncs = fixture.metrics.get("controller.runtime.reconcile.errors")
+                .tag("controller", "pod-status-" + node).counter();
+
+        await().atMost(NodeFixture.waitLimit()).until(() -> failedStatusSyncs.count() > MAX_RETRIES + 1);
+        assertThat(fixture.get("refused").getStatus().getPhase()).as("no write got through").isEqualTo("Pending");
+        refuse.set(false);
+
+        awaitPhase("refused", "Running");
     }
 
     @Test

@@ -84,8 +84,9 @@ public final class PodController implements AutoCloseable {
 
     /**
      * @param workers workers per queue
-     * @param maxRetries failed attempts after which a key is dropped; a pod whose creation failed this often is
-     *     marked Failed
+     * @param maxRetries failed creates or updates after which a pod's key is dropped; a pod whose creation failed
+     *     this often is marked Failed. Status writes and force deletions are retried until they land or the pod is
+     *     gone: giving up would leave a pod showing a stale status (say, never Ready) until its next change.
      * @param resolveEnvironment false hands the provider the raw env (Virtual Kubelet's SkipDownwardAPIResolution)
      * @param rateLimiter backoff for retries (one instance per queue)
      * @param eventRate how fast the node writes Events; the kubelet's defaults ({@link #DEFAULT_EVENT_RATE})
@@ -193,9 +194,9 @@ public final class PodController implements AutoCloseable {
         this.settings = settings;
         this.nodeFacts = nodeFacts;
         this.resolver = new EnvironmentResolver(informers);
-        this.syncController = controller("pod-sync", this::syncPod, metrics);
-        this.deleteController = controller("pod-force-delete", this::forceDelete, metrics);
-        this.statusController = controller("pod-status", this::syncStatus, metrics);
+        this.syncController = controller("pod-sync", this::syncPod, settings.maxRetries(), metrics);
+        this.deleteController = controller("pod-force-delete", this::forceDelete, Integer.MAX_VALUE, metrics);
+        this.statusController = controller("pod-status", this::syncStatus, Integer.MAX_VALUE, metrics);
         this.poller = provider instanceof PodNotifier ? null
                 : new StatusPoller(provider, pods, this::onProviderPod, settings.pollInterval());
         pods.addEventHandler(new PodEvents());
@@ -204,9 +205,9 @@ public final class PodController implements AutoCloseable {
     }
 
     private Controller<String> controller(String name, io.capstan.runtime.controller.Reconciler<String> reconciler,
-            MeterRegistry metrics) {
+            int maxRetries, MeterRegistry metrics) {
         return Controller.builder(name + "-" + settings.nodeName(), reconciler).kind("Pod").workers(settings.workers())
-                .maxRetries(settings.maxRetries()).rateLimiter(settings.rateLimiter().get()).metrics(metrics).build();
+                .maxRetries(maxRetries).rateLimiter(settings.rateLimiter().get()).metrics(metrics).build();
     }
 
     /** Registers for provider notifications; call before the informers start. */
