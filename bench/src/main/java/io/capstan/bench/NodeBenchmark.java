@@ -209,13 +209,20 @@ public final class NodeBenchmark {
         }
     }
 
-    /** @param workers the node's workers per pod queue ({@link PodController#DEFAULT_WORKERS} unless studying them) */
-    public static List<Result> runOnFreshCluster(List<Integer> sizes, int workers, Progress progress) throws Exception {
+    /**
+     * @param workers the node's workers per pod queue ({@link PodController#DEFAULT_WORKERS} unless studying them)
+     * @param splitCores give the control plane and the benchmark's JVM cores of their own ({@link CoreSplit})
+     */
+    public static List<Result> runOnFreshCluster(List<Integer> sizes, int workers, boolean splitCores,
+            Progress progress) throws Exception {
         Path state = Files.createTempDirectory("capstan-bench-node-");
         try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
                 .withProgress(progress));
                 KubernetesClient client = ApiServerBenchmark.client(plane);
                 ControlPlaneLoad load = ControlPlaneLoad.start(plane)) {
+            if (splitCores) {
+                CoreSplit.apply(plane, progress);
+            }
             double minimal = minimalCeiling(client, progress);
             warmUpNode(plane, client, workers, progress);
             List<Result> results = new ArrayList<>();

@@ -28,12 +28,18 @@ final class BenchCommand implements Runnable {
                 paramLabel = "N", description = "The node's workers per pod queue (default: ${DEFAULT-VALUE}).")
         int workers;
 
+        @Option(names = "--split-cores", description = "Give the control plane half of the machine's cores and the "
+                + "benchmark's JVM (writers, nodes) the other half, as a node and its API server have different "
+                + "machines: the ratio then shows what the node's requests cost the server, not its own CPU.")
+        boolean splitCores;
+
         @Override
         public Integer call() throws Exception {
             if (workers < 1) {
                 throw new IllegalArgumentException("--workers must be at least 1, not " + workers);
             }
-            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, workers, new Console());
+            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, workers, splitCores,
+                    new Console());
             System.out.println();
             System.out.println(io.capstan.bench.NodeBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
