@@ -290,16 +290,16 @@ public final class NodeBenchmark {
                 new Ceiling(bare.cpuMillisPerWrite(), watched.cpuMillisPerWrite()));
     }
 
-    private static final String CEILING_NODE = "bench-ceiling";
+    static final String CEILING_NODE = "bench-ceiling";
 
     /**
      * One timed run of the ceiling's writer: status updates per second, its JVM's CPU per update, and when its status
      * updates ran ({@link System#nanoTime()}).
      */
-    private record WriterRun(double perSecond, double cpuMillisPerWrite, long from, long to) {
+    record WriterRun(double perSecond, double cpuMillisPerWrite, long from, long to) {
     }
 
-    private static WriterRun nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
+    static WriterRun nodePatchThroughput(KubernetesClient client, String namespace, String prefix, int count)
             throws Exception {
         String podsPath = RawRequests.path(Pod.class, namespace, null);
         ApiServerBenchmark.measure("create", 64, count, i -> RawRequests.write(client, "POST", podsPath, RawRequests.JSON,

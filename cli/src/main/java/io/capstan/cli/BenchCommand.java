@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 
 @Command(header = "Run a benchmark and print its figures.", name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
-        subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.FrameworkBench.class})
+        subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.WatchBench.class,
+                BenchCommand.FrameworkBench.class})
 final class BenchCommand implements Runnable {
 
     @Override
@@ -43,6 +44,38 @@ final class BenchCommand implements Runnable {
             System.out.println();
             System.out.println(io.capstan.bench.NodeBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
+            return 0;
+        }
+    }
+
+    @Command(name = "watch", header = "What watching pods costs the API server's status writes.",
+            mixinStandardHelpOptions = true,
+            description = "The node's status patch written by 64 writers, in turns within each round: bare, while a "
+                    + "raw watch stream of the pods is read and thrown away, and while Capstan's informer watches them; "
+                    + "each ratio is to the bare writer of the same round.")
+    static final class WatchBench implements Callable<Integer> {
+
+        @Option(names = "--pods", defaultValue = "5000", description = "Status writes per turn (default: ${DEFAULT-VALUE}).")
+        int pods;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "Rounds of three turns (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--split-cores", description = "Give the control plane half of the machine's cores and the "
+                + "benchmark's JVM the other half.")
+        boolean splitCores;
+
+        @Override
+        public Integer call() throws Exception {
+            if (pods < 1 || rounds < 1) {
+                throw new IllegalArgumentException("--pods and --rounds must be at least 1");
+            }
+            var results = io.capstan.bench.WatchCostBenchmark.runOnFreshCluster(pods, rounds, splitCores, new Console());
+            System.out.println();
+            System.out.println(io.capstan.bench.WatchCostBenchmark.header());
+            for (int i = 0; i < results.size(); i++) {
+                System.out.println(results.get(i).row(i + 1));
+            }
             return 0;
         }
     }
