@@ -1,7 +1,6 @@
 package io.capstan.bench;
 
 import io.capstan.cluster.ControlPlane;
-import io.capstan.cluster.KubernetesBinaries;
 import io.capstan.cluster.Progress;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
@@ -26,8 +25,6 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -215,24 +212,15 @@ public final class NodeBenchmark {
      */
     public static List<Result> runOnFreshCluster(List<Integer> sizes, int workers, boolean splitCores,
             Progress progress) throws Exception {
-        Path state = Files.createTempDirectory("capstan-bench-node-");
-        try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
-                .withProgress(progress));
-                KubernetesClient client = ApiServerBenchmark.client(plane);
-                ControlPlaneLoad load = ControlPlaneLoad.start(plane)) {
-            if (splitCores) {
-                CoreSplit.apply(plane, progress);
-            }
-            double minimal = minimalCeiling(client, progress);
-            warmUpNode(plane, client, workers, progress);
+        try (FreshCluster cluster = FreshCluster.start("node", splitCores, progress)) {
+            double minimal = minimalCeiling(cluster.client, progress);
+            warmUpNode(cluster.plane, cluster.client, workers, progress);
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
-                results.add(run(plane, client, load, size, minimal, workers, progress));
+                results.add(run(cluster.plane, cluster.client, cluster.load, size, minimal, workers, progress));
                 progress.step(results.getLast().row());
             }
             return results;
-        } finally {
-            ApiServerBenchmark.deleteTree(state);
         }
     }
 

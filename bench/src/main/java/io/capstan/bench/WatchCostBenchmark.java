@@ -1,7 +1,5 @@
 package io.capstan.bench;
 
-import io.capstan.cluster.ControlPlane;
-import io.capstan.cluster.KubernetesBinaries;
 import io.capstan.cluster.Progress;
 import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.informer.Informers;
@@ -11,8 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.AsyncBody;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,14 +43,9 @@ public final class WatchCostBenchmark {
 
     public static List<Round> runOnFreshCluster(int pods, int rounds, boolean splitCores, Progress progress)
             throws Exception {
-        Path state = Files.createTempDirectory("capstan-bench-watch-");
-        try (ControlPlane plane = ControlPlane.start(ControlPlane.Spec.of(state, KubernetesBinaries.locate(progress))
-                .withProgress(progress));
-                KubernetesClient client = ApiServerBenchmark.client(plane);
-                ControlPlaneLoad load = ControlPlaneLoad.start(plane)) {
-            if (splitCores) {
-                CoreSplit.apply(plane, progress);
-            }
+        try (FreshCluster cluster = FreshCluster.start("watch", splitCores, progress)) {
+            KubernetesClient client = cluster.client;
+            ControlPlaneLoad load = cluster.load;
             NodeBenchmark.minimalCeiling(client, progress);
             String namespace = NodeBenchmark.namespace(client, "capstan-bench-watch");
             client.nodes().resource(new NodeBuilder().withNewMetadata().withName(NodeBenchmark.CEILING_NODE)
@@ -79,8 +70,6 @@ public final class WatchCostBenchmark {
                 progress.step(results.getLast().row(round));
             }
             return results;
-        } finally {
-            ApiServerBenchmark.deleteTree(state);
         }
     }
 
