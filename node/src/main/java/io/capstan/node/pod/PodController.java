@@ -661,10 +661,7 @@ public final class PodController implements AutoCloseable {
     public static String statusPatch(KubernetesSerialization json, Pod current, Pod updated) {
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("resourceVersion", current.getMetadata().getResourceVersion());
-        for (var change : MergePatch.diff(json, LabelsAndAnnotations.of(current), LabelsAndAnnotations.of(updated))
-                .entrySet()) {
-            metadata.put(change.getKey(), change.getValue());
-        }
+        metadata.putAll(MergePatch.diff(json, LabelsAndAnnotations.of(current), LabelsAndAnnotations.of(updated)));
         Map<String, Object> patch = new LinkedHashMap<>();
         patch.put("metadata", metadata);
         patch.put("status", MergePatch.diff(json, current.getStatus(), updated.getStatus()));

@@ -63,10 +63,10 @@ public final class MergePatch {
 
     /**
      * The patch that turns model object {@code from} into {@code to} (of one class; null means absent), built from
-     * the objects rather than from JSON trees of both: converting two pod statuses to trees was a sixth of a virtual
-     * node's CPU in a burst of status writes. Top-level properties that differ go in whole when they are lists or
-     * scalars, which a merge patch replaces whole anyway; objects and maps that differ are diffed as trees. Empty lists
-     * and maps count as absent, as the model's serialization leaves them out.
+     * the objects rather than from JSON trees of both (converting two pod statuses to trees was most of what building
+     * a node's status write cost: 11 µs of it, against 4.7 µs now). Top-level properties that differ go in whole when
+     * they are lists or scalars, which a merge patch replaces whole anyway; objects and maps that differ are diffed as
+     * trees. Empty lists and maps count as absent, as the model's serialization leaves them out.
      *
      * @return the patch, to be serialized with {@code json}: model values, trees, and nulls for removed properties
      */
