@@ -114,10 +114,11 @@ public final class MergePatch {
     }
 
     private static Object absentIfEmpty(Object value) {
-        return value instanceof Collection<?> c && c.isEmpty() || value instanceof Map<?, ?> m && m.isEmpty() ? null : value;
+        boolean empty = value instanceof Collection<?> c && c.isEmpty() || value instanceof Map<?, ?> m && m.isEmpty();
+        return empty ? null : value;
     }
 
-    /** The serialized properties of a model class, as Jackson's annotations name them, and its any-getter if it has one. */
+    /** The serialized properties of a model class, as Jackson's annotations name them, and its any-getter if any. */
     private record Shape(Map<String, AnnotatedMember> properties, AnnotatedMember anyGetter) {
 
         /** Only reads annotations: a plain mapper names the model's properties as the client's own mapper does. */
