@@ -210,18 +210,42 @@ public final class NodeBenchmark {
      * @param workers the node's workers per pod queue ({@link PodController#DEFAULT_WORKERS} unless studying them)
      * @param splitCores give the control plane and the benchmark's JVM cores of their own ({@link CoreSplit})
      */
-    public static List<Result> runOnFreshCluster(List<Integer> sizes, int workers, boolean splitCores,
+    public static Report runOnFreshCluster(List<Integer> sizes, Parts parts, int workers, boolean splitCores,
             Progress progress) throws Exception {
         try (FreshCluster cluster = FreshCluster.start("node", splitCores, progress)) {
             double minimal = minimalCeiling(cluster.client, progress);
             warmUpNode(cluster.plane, cluster.client, workers, progress);
+            InterleavedNodeRatio.Result inParts = null;
+            if (parts.count() > 0) {
+                inParts = InterleavedNodeRatio.run(cluster.plane, cluster.client, cluster.load, parts.pods(),
+                        parts.count(), workers, progress);
+                progress.step(inParts.table());
+            }
             List<Result> results = new ArrayList<>();
             for (int size : sizes) {
                 results.add(run(cluster.plane, cluster.client, cluster.load, size, minimal, workers, progress));
                 progress.step(results.getLast().row());
             }
-            return results;
+            return new Report(inParts, results);
         }
+    }
+
+    /**
+     * The status ratio in {@code count} parts of {@code pods} pods, each between two ceilings ({@link
+     * InterleavedNodeRatio}); none when {@code count} is 0.
+     */
+    public record Parts(int count, int pods) {
+
+        public Parts {
+            if (count < 0 || pods < 1) {
+                throw new IllegalArgumentException("parts need a count of at least 0 and at least one pod each, not "
+                        + count + " × " + pods);
+            }
+        }
+    }
+
+    /** @param inParts null when no parts were run */
+    public record Report(InterleavedNodeRatio.Result inParts, List<Result> sizes) {
     }
 
     /**
@@ -388,7 +412,7 @@ public final class NodeBenchmark {
         }
     }
 
-    private record Burst(double seconds, double startSeconds, double podsPerSecond, double statusWritesPerSecond,
+    record Burst(double seconds, double startSeconds, double podsPerSecond, double statusWritesPerSecond,
             double writesPerSecond, double heapPerPod, double cpuMillisPerPod) {
     }
 
@@ -489,7 +513,7 @@ public final class NodeBenchmark {
     }
 
     /** N pods bound to a node that is not running yet; then the node starts and brings them all to Running. */
-    private static Burst burst(ControlPlane plane, KubernetesClient client, ControlPlaneLoad load, String namespace,
+    static Burst burst(ControlPlane plane, KubernetesClient client, ControlPlaneLoad load, String namespace,
             String node, int size, boolean normalEvents, int workers, Progress progress) throws Exception {
         progress.step(String.format("Creating %,d pods bound to %s before it starts%s", size, node,
                 normalEvents ? "" : " (node without Normal Events)"));
@@ -648,7 +672,7 @@ public final class NodeBenchmark {
     }
 
     /** Each burst starts with a new Node object, so one run can repeat a size ({@code --pods 10000,10000}). */
-    private static void deleteNode(KubernetesClient client, String name) {
+    static void deleteNode(KubernetesClient client, String name) {
         client.nodes().withName(name).delete();
     }
 

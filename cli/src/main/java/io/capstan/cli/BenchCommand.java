@@ -34,16 +34,33 @@ final class BenchCommand implements Runnable {
                 + "machines: the ratio then shows what the node's requests cost the server, not its own CPU.")
         boolean splitCores;
 
+        @Option(names = "--parts", defaultValue = "6", paramLabel = "N", description = "Before the sizes: the "
+                + "status ratio in N parts, each a fresh node's burst between two ceilings of its size, alternately "
+                + "with and without Normal Events; 0 for none (default: ${DEFAULT-VALUE}).")
+        int parts;
+
+        @Option(names = "--part-pods", defaultValue = "2000", paramLabel = "N",
+                description = "Pods in each part (default: ${DEFAULT-VALUE}).")
+        int partPods;
+
         @Override
         public Integer call() throws Exception {
             if (workers < 1) {
                 throw new IllegalArgumentException("--workers must be at least 1, not " + workers);
             }
-            var results = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes, workers, splitCores,
-                    new Console());
+            if (parts < 0 || partPods < 1) {
+                throw new IllegalArgumentException("--parts must be at least 0 and --part-pods at least 1, not "
+                        + parts + " and " + partPods);
+            }
+            var report = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes,
+                    new io.capstan.bench.NodeBenchmark.Parts(parts, partPods), workers, splitCores, new Console());
             System.out.println();
+            if (report.inParts() != null) {
+                System.out.println(report.inParts().table());
+                System.out.println();
+            }
             System.out.println(io.capstan.bench.NodeBenchmark.header());
-            results.forEach(r -> System.out.println(r.row()));
+            report.sizes().forEach(r -> System.out.println(r.row()));
             return 0;
         }
     }
