@@ -55,9 +55,9 @@ public final class InterleavedNodeRatio {
             if (ratios.isEmpty()) {
                 return "No part " + which + ".";
             }
-            return String.format(Locale.ROOT, "Parts %s: ratio %.0f %% on average (%.0f–%.0f %%, %d parts).", which,
+            return String.format(Locale.ROOT, "Parts %s: ratio %.0f %% on average (%.0f–%.0f %%, %d part%s).", which,
                     100 * ratios.stream().mapToDouble(Double::doubleValue).average().orElseThrow(), 100 * ratios.getFirst(),
-                    100 * ratios.getLast(), ratios.size());
+                    100 * ratios.getLast(), ratios.size(), ratios.size() == 1 ? "" : "s");
         }
     }
 

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads an object whose Java type its {@code apiVersion} and {@code kind} decide (the object of every watch event)
@@ -26,6 +28,16 @@ final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
 
     private final KubernetesSerialization serialization;
     private final JsonDeserializer<?> fabric8;
+    /**
+     * Each type's deserializer, found once: Jackson's lookup of a root deserializer introspects the class's annotations
+     * again on every call (for the type deserializer), 5 % of a node's CPU samples in a burst (JFR) when it ran for
+     * every watch event. The deserializers belong to the one mapper this instance serves, as an ObjectReader's do.
+     */
+    private final Map<Class<?>, Typed> typed = new ConcurrentHashMap<>();
+
+    /** A registered type's deserializer, and whether the type names its kind itself (see below). */
+    private record Typed(JsonDeserializer<Object> deserializer, String kind) {
+    }
 
     ResourceDeserializer(KubernetesSerialization serialization, JsonDeserializer<?> fabric8) {
         this.serialization = serialization;
@@ -63,18 +75,29 @@ final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
         if (type == null) {
             return (KubernetesResource) fabric8.deserialize(replay(head, parser, true), context);
         }
-        JsonDeserializer<Object> typed = context.findRootValueDeserializer(context.constructType(type));
-        if (fields == 2 && HasMetadata.class.isAssignableFrom(type) && kind.equals(HasMetadata.getKind(type))) {
+        Typed found = typed(type, context);
+        if (fields == 2 && kind.equals(found.kind())) {
             // The usual case: nothing but kind and apiVersion came before, and the type knows its kind. The rest is
             // read from the parser itself, without a replaying wrapper between every token and the deserializer.
             parser.nextToken();
-            HasMetadata resource = (HasMetadata) typed.deserialize(parser, context);
+            HasMetadata resource = (HasMetadata) found.deserializer().deserialize(parser, context);
             if (!apiVersion.equals(resource.getApiVersion())) {
                 resource.setApiVersion(apiVersion);
             }
             return resource;
         }
-        return (KubernetesResource) typed.deserialize(replay(head, parser, true), context);
+        return (KubernetesResource) found.deserializer().deserialize(replay(head, parser, true), context);
+    }
+
+    private Typed typed(Class<? extends KubernetesResource> type, DeserializationContext context) throws IOException {
+        Typed found = typed.get(type);
+        if (found == null) {
+            found = new Typed(context.findRootValueDeserializer(context.constructType(type)),
+                    HasMetadata.class.isAssignableFrom(type) ? HasMetadata.getKind(type.asSubclass(HasMetadata.class))
+                            : null);
+            typed.put(type, found);
+        }
+        return found;
     }
 
     /** The buffered fields, then (when the object goes on) the rest of it from the parser, positioned at its start. */
