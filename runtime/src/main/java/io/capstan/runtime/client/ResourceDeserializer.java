@@ -30,12 +30,12 @@ final class ResourceDeserializer extends JsonDeserializer<KubernetesResource> {
     private final JsonDeserializer<?> fabric8;
     /**
      * Each type's deserializer, found once: Jackson's lookup of a root deserializer introspects the class's annotations
-     * again on every call (for the type deserializer), 5 % of a node's CPU samples in a burst (JFR) when it ran for
+     * again on every call (for the type deserializer), 6 % of a node's CPU samples in a burst (JFR) when it ran for
      * every watch event. The deserializers belong to the one mapper this instance serves, as an ObjectReader's do.
      */
     private final Map<Class<?>, Typed> typed = new ConcurrentHashMap<>();
 
-    /** A registered type's deserializer, and whether the type names its kind itself (see below). */
+    /** A registered type's deserializer, and the kind the type names for itself (null if it has no metadata). */
     private record Typed(JsonDeserializer<Object> deserializer, String kind) {
     }
 
