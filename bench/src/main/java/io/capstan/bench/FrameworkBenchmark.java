@@ -276,7 +276,7 @@ public final class FrameworkBenchmark {
         var ca = plane.certificateAuthority();
         FrameworkConfig config = FrameworkConfig.defaults();
         try (Observer observer = new Observer(client, namespace);
-                KubernetesClient nodeClient = ApiServerBenchmark.client(plane);
+                KubernetesClient nodeClient = KubeClients.create(Config.fromKubeconfig(plane.kubeconfigYaml()), 0, 0);
                 VirtualNode virtualNode = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(node, mock,
                         ServingCertificate.issuedBy(ca, node, "127.0.0.1"), ca.certificate(), null),
                         new CompositeMeterRegistry())) {

@@ -9,8 +9,8 @@ import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
-import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 import io.fabric8.kubernetes.client.utils.TokenRefreshInterceptor;
+import io.fabric8.kubernetes.client.utils.Utils;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,6 +24,8 @@ import java.util.function.Consumer;
  * (like controller-runtime since v0.21, relying on API Priority and Fairness).
  */
 public final class KubeClients {
+
+    private static final String HTTP2_DISABLE = "kubernetes." + Config.KUBERNETES_HTTP2_DISABLE;
 
     private KubeClients() {
     }
@@ -45,7 +47,10 @@ public final class KubeClients {
         return builder(config, http -> http.addOrReplaceInterceptor("capstan-qps", new Throttle(bucket))).build();
     }
 
-    /** A builder with Capstan's client settings: {@link ClientSerialization} and {@link TokenRefresh}. */
+    /**
+     * A builder with Capstan's client settings: {@link ClientSerialization}, {@link TokenRefresh}, and HTTP/2 where the
+     * server offers it ({@link ClientTransport}) unless the config disables it ({@code KUBERNETES_HTTP2_DISABLE}).
+     */
     public static KubernetesClientBuilder builder(Config config) {
         return builder(config, http -> {
         });
@@ -56,13 +61,21 @@ public final class KubeClients {
      * it is given here rather than set on the builder returned.
      */
     public static KubernetesClientBuilder builder(Config config, Consumer<HttpClient.Builder> http) {
-        HttpClient.Factory factory = HttpClientUtils.getHttpClientFactory();
+        HttpClient.Factory factory = new ClientTransport(!http2Disabled(config));
         return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(factory)
                 .withKubernetesSerialization(ClientSerialization.serialization())
                 .withHttpClientBuilderConsumer(builder -> {
                     builder.addOrReplaceInterceptor(TokenRefreshInterceptor.NAME, new TokenRefresh(config, factory));
                     http.accept(builder);
                 });
+    }
+
+    /**
+     * fabric8's switch, in the config or as {@code KUBERNETES_HTTP2_DISABLE=true} (which fabric8 itself reads only when it
+     * auto-configures, not for a kubeconfig given to it).
+     */
+    private static boolean http2Disabled(Config config) {
+        return config.isHttp2Disable() || Utils.getSystemPropertyOrEnvVar(HTTP2_DISABLE, false);
     }
 
     public static Config loadConfig(Path kubeconfig) {
@@ -97,7 +110,7 @@ public final class KubeClients {
                 .withConnectionTimeout((int) timeout.toMillis())
                 .withRequestTimeout((int) timeout.toMillis())
                 .build();
-        try (KubernetesClient client = new KubernetesClientBuilder().withConfig(probe).build()) {
+        try (KubernetesClient client = builder(probe).build()) {
             client.getKubernetesVersion();
         } catch (RuntimeException e) {
             throw new ClusterUnreachableException(config.getMasterUrl(), rootMessage(e), e);

@@ -1,0 +1,109 @@
+package io.capstan.runtime.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The protocol Capstan's clients speak to the API server. */
+@EmbeddedCluster
+class KubeClientsIT {
+
+    private static final int WATCHES = 8;
+
+    @Test
+    void concurrentWatchesShareOneHttp2Connection(TestCluster cluster, TestNamespace namespace) throws Exception {
+        try (KubernetesClient client = KubeClients.create(cluster.config(), 0, 0)) {
+            assertThat(connectionsWhileWatching(client, cluster, namespace)).isEqualTo(1);
+            // and the connection carries ordinary requests as well
+            client.configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder().withNewMetadata()
+                    .withName("over-http2").endMetadata().build()).create();
+            assertThat(client.configMaps().inNamespace(namespace.name()).withName("over-http2").get()).isNotNull();
+        }
+    }
+
+    @Test
+    void fabric8sHttp2DisableGivesOneConnectionPerConcurrentRequest(TestCluster cluster, TestNamespace namespace)
+            throws Exception {
+        var http11 = new ConfigBuilder(cluster.config()).withHttp2Disable(true).build();
+        try (KubernetesClient client = KubeClients.create(http11, 0, 0)) {
+            assertThat(connectionsWhileWatching(client, cluster, namespace)).isEqualTo(WATCHES);
+        }
+    }
+
+    /**
+     * The connections to the API server this JVM opened while the client opened {@link #WATCHES} watches (the shared
+     * test client has its own).
+     */
+    private static long connectionsWhileWatching(KubernetesClient client, TestCluster cluster, TestNamespace namespace)
+            throws Exception {
+        int apiServerPort = URI.create(cluster.config().getMasterUrl()).getPort();
+        long before = establishedConnections(apiServerPort);
+        var http = client.getHttpClient();
+        List<InputStream> watches = new ArrayList<>();
+        try {
+            for (int i = 0; i < WATCHES; i++) {
+                var request = http.newHttpRequestBuilder().uri(URI.create(cluster.config().getMasterUrl()).resolve(
+                        "/api/v1/namespaces/" + namespace.name() + "/configmaps?watch=1&timeoutSeconds=60")).build();
+                // The answer's head arrives at once; its body stays open, holding its connection or stream.
+                watches.add(http.sendAsync(request, InputStream.class).get(30, TimeUnit.SECONDS).body());
+            }
+            return establishedConnections(apiServerPort) - before;
+        } finally {
+            for (InputStream watch : watches) {
+                watch.close();
+            }
+        }
+    }
+
+    /** Established TCP connections of this process to a local port, from its socket file descriptors and /proc/net. */
+    private static long establishedConnections(int remotePort) throws IOException {
+        Set<String> ownSockets = new HashSet<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            fds.forEach(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        ownSockets.add(target.substring("socket:[".length(), target.length() - 1));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the descriptor listing's own descriptor, or one closed since
+                }
+            });
+        }
+        String port = String.format(Locale.ROOT, ":%04X", remotePort);
+        long count = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            List<String> lines = Files.readAllLines(path);
+            for (String line : lines.subList(1, lines.size())) {
+                String[] columns = line.trim().split("\\s+");
+                // columns: sl, local, remote, state (01 = established), …, inode at index 9
+                if (columns[2].endsWith(port) && columns[3].equals("01") && ownSockets.contains(columns[9])) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+}
