@@ -96,12 +96,13 @@ public final class ApiServerBenchmark {
 
     /**
      * An uncapped client for a control plane's admin kubeconfig, the raw ceiling's writer. It speaks HTTP/1.1, not
-     * the HTTP/2 Capstan's components speak: over warm connections the server answered a bare writer's status updates
-     * 4–15 % faster over HTTP/1.1 (three runs each of {@code ./capstan bench apiserver}), so the ceiling is the higher.
+     * the HTTP/2 Capstan's components speak: over warm connections the server answered a bare writer's status
+     * updates 4–15 % faster over HTTP/1.1 (three runs each of {@code ./capstan bench apiserver}), so the ceiling is
+     * the higher.
      */
     public static KubernetesClient client(ControlPlane plane) {
-        return KubeClients.create(new ConfigBuilder(Config.fromKubeconfig(plane.kubeconfigYaml())).withHttp2Disable(true)
-                .build(), 0, 0);
+        Config http11 = new ConfigBuilder(Config.fromKubeconfig(plane.kubeconfigYaml())).withHttp2Disable(true).build();
+        return KubeClients.create(http11, 0, 0);
     }
 
     public static Report run(KubernetesClient client, int pods, int informerPods, Progress progress) throws Exception {

@@ -27,11 +27,13 @@ import javax.net.ssl.SSLException;
  * <p><b>HTTP/2, as client-go speaks it.</b> One TLS connection carries all of a client's requests and watches,
  * instead of one connection (and one TLS handshake) per concurrent request, up to fabric8's 8,192: a node starting
  * with 2,000 bound pods used a fifth less CPU over HTTP/2, most of the difference TLS handshakes. An open watch also
- * keeps the one connection alive, so a burst after a quiet minute does not pay the handshakes again. fabric8 builds its TLS context with ALPN
- * disabled, so HTTP/2 could never be negotiated; this factory gives Vert.x a context that offers {@code h2} and
- * {@code http/1.1}, so a server without HTTP/2 still gets HTTP/1.1. Flow-control windows are client-go's (4 MiB per
- * stream, 1 GiB per connection): with HTTP/2's default 64 KiB a large LIST would wait for a window update every
- * 64 KiB. fabric8's switch turns it off ({@link KubeClients#builder(io.fabric8.kubernetes.client.Config)}).
+ * keeps the one connection alive, so a burst after a quiet minute does not pay the handshakes again. fabric8 builds
+ * its TLS context with ALPN disabled, so HTTP/2 could never be negotiated; this factory gives Vert.x a context that
+ * offers {@code h2} and {@code http/1.1}, so a server without HTTP/2 still gets HTTP/1.1. Flow-control windows are
+ * client-go's (4 MiB per stream, 1 GiB per connection): with HTTP/2's default 64 KiB a large LIST would wait for a
+ * window update every 64 KiB. Requests beyond the streams the server allows per connection (Go's default is 250)
+ * wait for a free stream, where client-go would open a second connection; a Capstan client's watches (one per
+ * informer) stay far below that. fabric8's switch turns HTTP/2 off (see {@link KubeClients#builder}).
  *
  * <p><b>One Vert.x instance per process.</b> fabric8 gives each client its own, and closes it right after asking the
  * client to close, while that client's connections still close on its event loops; with HTTP/2's open watch streams

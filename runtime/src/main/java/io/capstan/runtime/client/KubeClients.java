@@ -71,8 +71,8 @@ public final class KubeClients {
     }
 
     /**
-     * fabric8's switch, in the config or as {@code KUBERNETES_HTTP2_DISABLE=true} (which fabric8 itself reads only when it
-     * auto-configures, not for a kubeconfig given to it).
+     * fabric8's switch, in the config or as {@code KUBERNETES_HTTP2_DISABLE=true} (which fabric8 itself reads only when
+     * it auto-configures, not for a kubeconfig given to it).
      */
     private static boolean http2Disabled(Config config) {
         return config.isHttp2Disable() || Utils.getSystemPropertyOrEnvVar(HTTP2_DISABLE, false);

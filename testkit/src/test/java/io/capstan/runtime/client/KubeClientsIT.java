@@ -48,6 +48,18 @@ class KubeClientsIT {
         }
     }
 
+    @Test
+    void theEnvironmentSwitchWorksForAKubeconfigGivenToTheClient(TestCluster cluster, TestNamespace namespace)
+            throws Exception {
+        // fabric8 reads KUBERNETES_HTTP2_DISABLE, or this system property, only when it auto-configures
+        System.setProperty("kubernetes.http2.disable", "true");
+        try (KubernetesClient client = KubeClients.create(cluster.config(), 0, 0)) {
+            assertThat(connectionsWhileWatching(client, cluster, namespace)).isEqualTo(WATCHES);
+        } finally {
+            System.clearProperty("kubernetes.http2.disable");
+        }
+    }
+
     /**
      * The connections to the API server this JVM opened while the client opened {@link #WATCHES} watches (the shared
      * test client has its own).
