@@ -337,8 +337,9 @@ public final class NodeBenchmark {
         CpuClock cpu = CpuClock.start();
         long from = System.nanoTime();
         double perSecond = ApiServerBenchmark.measure("status update, the node's patch", 64, created.size(),
-                i -> RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, namespace, prefix + "-" + i)
-                        + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i))).perSecond();
+                i -> RawRequests.writeForResourceVersion(client, "PATCH", RawRequests.path(Pod.class, namespace,
+                        prefix + "-" + i) + "/status", RawRequests.MERGE_PATCH, patches.get(prefix + "-" + i)))
+                .perSecond();
         long to = System.nanoTime();
         double cpuMillisPerWrite = 1000 * cpu.used().cpuSeconds() / created.size();
         ApiServerBenchmark.measureDeletes(client, namespace, prefix, 64, count);
