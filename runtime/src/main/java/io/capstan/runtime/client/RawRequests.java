@@ -42,7 +42,7 @@ public final class RawRequests {
      * @throws KubernetesClientException with the HTTP status as its code when the API server refuses the write
      */
     public static String write(KubernetesClient client, String method, String path, String contentType, String body) {
-        return checked(method, path, client, exchange(client, method, path, contentType, body, null));
+        return checked(client, method, path, exchange(client, method, path, contentType, body, null));
     }
 
     /**
@@ -55,11 +55,12 @@ public final class RawRequests {
      */
     public static String writeForResourceVersion(KubernetesClient client, String method, String path,
             String contentType, String body) {
-        return resourceVersion(checked(method, path, client,
+        return resourceVersion(checked(client, method, path,
                 exchange(client, method, path, contentType, body, METADATA_ONLY)));
     }
 
-    private static String checked(String method, String path, KubernetesClient client, HttpResponse<String> response) {
+    /** The answer's body if the write succeeded; otherwise the refusal, with the server's Status when it sent one. */
+    private static String checked(KubernetesClient client, String method, String path, HttpResponse<String> response) {
         if (response.code() < 200 || response.code() >= 300) {
             throw new KubernetesClientException(method + " " + path + " failed with HTTP " + response.code() + ": "
                     + response.body(), response.code(), status(client, response.body()));
