@@ -93,8 +93,8 @@ public record KubernetesBinaries(Path directory, String version) {
         }
         if (!buildIfMissing) {
             throw new ControlPlaneException("no Kubernetes " + VERSION + " binaries in " + cached + " and "
-                    + ASSETS_VARIABLE + " is not set. Run './capstan up' once to build them (about 10 minutes), "
-                    + "or set " + ASSETS_VARIABLE + " to a directory holding them.");
+                    + ASSETS_VARIABLE + " is not set. Run './capstan up' once to build them (4–12 minutes on 2 "
+                    + "cores), or set " + ASSETS_VARIABLE + " to a directory holding them.");
         }
         build(cacheRoot, progress);
         return verifiedCache(cached);
@@ -205,7 +205,7 @@ public record KubernetesBinaries(Path directory, String version) {
                     + ".");
         }
         progress.step("Building the Kubernetes " + VERSION + " control plane from Debian's source package into "
-                + cacheRoot + " (once; about 10 minutes on 2 cores)");
+                + cacheRoot + " (once; 4–12 minutes on 2 cores)");
         Path script = Files.createTempFile("capstan-build-kubernetes", ".sh");
         try {
             try (InputStream resource = KubernetesBinaries.class.getResourceAsStream("build-kubernetes.sh")) {
