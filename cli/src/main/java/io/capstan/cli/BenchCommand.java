@@ -39,7 +39,7 @@ final class BenchCommand implements Runnable {
                 + "with and without Normal Events; 0 for none (default: ${DEFAULT-VALUE}).")
         int parts;
 
-        // 2,000-pod parts read 60–124 % of their ceilings over five runs, 5,000-pod parts 71–89 % (docs/benchmarks.md).
+        // 2,000-pod parts read 60–124 % of their ceilings over five runs, 5,000-pod parts 69–89 % (docs/benchmarks.md).
         @Option(names = "--part-pods", defaultValue = "5000", paramLabel = "N",
                 description = "Pods in each part; smaller parts are quicker and spread more (default: ${DEFAULT-VALUE}).")
         int partPods;

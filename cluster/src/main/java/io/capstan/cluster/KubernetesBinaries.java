@@ -93,7 +93,7 @@ public record KubernetesBinaries(Path directory, String version) {
         }
         if (!buildIfMissing) {
             throw new ControlPlaneException("no Kubernetes " + VERSION + " binaries in " + cached + " and "
-                    + ASSETS_VARIABLE + " is not set. Run './capstan up' once to build them (4–12 minutes on 2 "
+                    + ASSETS_VARIABLE + " is not set. Run './capstan up' once to build them (4 to 12 minutes on 2 "
                     + "cores), or set " + ASSETS_VARIABLE + " to a directory holding them.");
         }
         build(cacheRoot, progress);
@@ -205,7 +205,7 @@ public record KubernetesBinaries(Path directory, String version) {
                     + ".");
         }
         progress.step("Building the Kubernetes " + VERSION + " control plane from Debian's source package into "
-                + cacheRoot + " (once; 4–12 minutes on 2 cores)");
+                + cacheRoot + " (once; 4 to 12 minutes on 2 cores)");
         Path script = Files.createTempFile("capstan-build-kubernetes", ".sh");
         try {
             try (InputStream resource = KubernetesBinaries.class.getResourceAsStream("build-kubernetes.sh")) {
