@@ -24,16 +24,23 @@ import javax.net.ssl.SSLException;
 /**
  * How Capstan's clients reach the API server: fabric8's Vert.x client, with two changes.
  *
- * <p><b>HTTP/2, as client-go speaks it.</b> One TLS connection carries all of a client's requests and watches,
+ * <p><b>HTTP/2, as client-go speaks it.</b> A few TLS connections carry all of a client's requests and watches,
  * instead of one connection (and one TLS handshake) per concurrent request, up to fabric8's 8,192: a node starting
  * with 2,000 bound pods used a fifth less CPU over HTTP/2, most of the difference TLS handshakes. An open watch also
- * keeps the one connection alive, so a burst after a quiet minute does not pay the handshakes again. fabric8 builds
+ * keeps its connection alive, so a burst after a quiet minute does not pay the handshakes again. fabric8 builds
  * its TLS context with ALPN disabled, so HTTP/2 could never be negotiated; this factory gives Vert.x a context that
  * offers {@code h2} and {@code http/1.1}, so a server without HTTP/2 still gets HTTP/1.1. Flow-control windows are
  * client-go's (4 MiB per stream, 1 GiB per connection): with HTTP/2's default 64 KiB a large LIST would wait for a
- * window update every 64 KiB. Requests beyond the streams the server allows per connection (Go's default is 250)
- * wait for a free stream, where client-go would open a second connection; a Capstan client's watches (one per
- * informer) stay far below that. fabric8's switch turns HTTP/2 off (see {@link KubeClients#builder}).
+ * window update every 64 KiB. fabric8's switch turns HTTP/2 off (see {@link KubeClients#builder}).
+ *
+ * <p><b>Up to {@value #CONNECTIONS} connections of {@value #STREAMS_PER_CONNECTION} streams each, not one.</b> A
+ * node's 64 status workers on one connection reached 79 % of the status writes per second that 64 HTTP/1.1
+ * connections get from the same server, on eight connections 88 % (parts alternating in one run, docs/benchmarks.md).
+ * Likely, though not profiled, because one connection is served by one Vert.x event-loop thread here and one
+ * goroutine reading and writing its frames in the server. Vert.x puts a request on the first connection with a
+ * free stream and opens another (up to {@value #CONNECTIONS}) when none has one, or while the first still connects,
+ * so the cap on streams is what spreads a busy client's requests, and a quiet client keeps one connection. Together they carry 256 streams, about the 250 the server allows on a single connection
+ * (Go's default), so open watches have as much room as before; requests beyond that wait for a free stream.
  *
  * <p><b>One Vert.x instance per process.</b> fabric8 gives each client its own, and closes it right after asking the
  * client to close, while that client's connections still close on its event loops; with HTTP/2's open watch streams
@@ -44,6 +51,8 @@ final class ClientTransport extends VertxHttpClientFactory {
 
     private static final int STREAM_WINDOW = 4 << 20;
     private static final int CONNECTION_WINDOW = 1 << 30;
+    static final int CONNECTIONS = 8;
+    static final int STREAMS_PER_CONNECTION = 32;
 
     private final boolean http2;
 
@@ -61,7 +70,8 @@ final class ClientTransport extends VertxHttpClientFactory {
         options.setProtocolVersion(HttpVersion.HTTP_2)
                 .setUseAlpn(true)
                 .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
-                .setHttp2MaxPoolSize(1)
+                .setHttp2MaxPoolSize(CONNECTIONS)
+                .setHttp2MultiplexingLimit(STREAMS_PER_CONNECTION)
                 .setHttp2ConnectionWindowSize(CONNECTION_WINDOW)
                 .setInitialSettings(new Http2Settings().setInitialWindowSize(STREAM_WINDOW))
                 .setSslEngineOptions(new AlpnEngineOptions(fabric8Tls, tlsVersions.toArray(String[]::new)));
