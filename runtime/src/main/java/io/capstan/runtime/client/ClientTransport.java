@@ -35,12 +35,14 @@ import javax.net.ssl.SSLException;
  *
  * <p><b>Up to {@value #CONNECTIONS} connections of {@value #STREAMS_PER_CONNECTION} streams each, not one.</b> A
  * node's 64 status workers on one connection reached 79 % of the status writes per second that 64 HTTP/1.1
- * connections get from the same server, on eight connections 88 % (parts alternating in one run, docs/benchmarks.md).
- * Likely, though not profiled, because one connection is served by one Vert.x event-loop thread here and one
- * goroutine reading and writing its frames in the server. Vert.x puts a request on the first connection with a
- * free stream and opens another (up to {@value #CONNECTIONS}) when none has one, or while the first still connects,
- * so the cap on streams is what spreads a busy client's requests, and a quiet client keeps one connection. Together they carry 256 streams, about the 250 the server allows on a single connection
- * (Go's default), so open watches have as much room as before; requests beyond that wait for a free stream.
+ * connections get from the same server, on eight 86–88 %, and on sixteen of 16 streams no more (parts alternating
+ * within a run, docs/benchmarks.md). Likely, though not profiled, because one connection is served by one Vert.x
+ * event-loop thread here and one goroutine reading and writing its frames in the server. Vert.x puts a request on
+ * the first connection with a free stream and opens another (up to {@value #CONNECTIONS}) when none has one, or
+ * while the first still connects: the cap on streams is what spreads a busy client's requests, and a client that
+ * sends one request at a time keeps one connection. Together they carry 256 streams, about the 250 the server allows
+ * on a single connection (Go's default), so open watches have as much room as before; requests beyond that wait for
+ * a free stream.
  *
  * <p><b>One Vert.x instance per process.</b> fabric8 gives each client its own, and closes it right after asking the
  * client to close, while that client's connections still close on its event loops; with HTTP/2's open watch streams
