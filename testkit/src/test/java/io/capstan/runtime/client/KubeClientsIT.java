@@ -41,8 +41,7 @@ class KubeClientsIT {
     }
 
     @Test
-    void streamsBeyondOneConnectionsCapOpenASecond(TestCluster cluster, TestNamespace namespace)
-            throws Exception {
+    void streamsBeyondOneConnectionsCapOpenASecond(TestCluster cluster, TestNamespace namespace) throws Exception {
         int watches = ClientTransport.STREAMS_PER_CONNECTION + WATCHES;
         try (KubernetesClient client = KubeClients.create(cluster.config(), 0, 0)) {
             assertThat(connectionsWhileWatching(client, cluster, namespace, watches)).isEqualTo(2);
@@ -139,8 +138,8 @@ class KubeClientsIT {
         var http = client.getHttpClient();
         URI uri = URI.create(cluster.config().getMasterUrl()).resolve("/api/v1/namespaces/" + namespace.name()
                 + "/configmaps?watch=1&timeoutSeconds=60");
-        return http.sendAsync(http.newHttpRequestBuilder().uri(uri).build(), InputStream.class).get(30, TimeUnit.SECONDS)
-                .body();
+        return http.sendAsync(http.newHttpRequestBuilder().uri(uri).build(), InputStream.class)
+                .get(30, TimeUnit.SECONDS).body();
     }
 
     /** Established TCP connections of this process to a local port, from its socket file descriptors and /proc/net. */
