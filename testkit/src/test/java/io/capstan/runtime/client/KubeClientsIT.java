@@ -77,9 +77,7 @@ class KubeClientsIT {
                         (long) ClientTransport.CONNECTIONS);
                 assertCarriesRequests(client, namespace, "spread-over-http2");
             } finally {
-                for (InputStream watch : open) {
-                    watch.close();
-                }
+                closeAll(open);
             }
         }
     }
@@ -126,9 +124,13 @@ class KubeClientsIT {
             }
             return establishedConnections(apiServerPort) - before;
         } finally {
-            for (InputStream watch : open) {
-                watch.close();
-            }
+            closeAll(open);
+        }
+    }
+
+    private static void closeAll(List<InputStream> watches) throws IOException {
+        for (InputStream watch : watches) {
+            watch.close();
         }
     }
 
