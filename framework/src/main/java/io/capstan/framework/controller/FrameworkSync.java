@@ -44,21 +44,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One sync round of one Framework: FrameworkController's state machines (reference §2) applied to a working copy
  * of its status. Every "Pending" state is persisted before the side effect it announces, so a round that decides
- * to act stops and asks for the status to be written first ({@link Outcome#persistFirst}); the next round acts.
+ * to act stops and asks for the status to be written first (a round ends with {@link #persist()}); the next round acts.
  */
 final class FrameworkSync {
 
     private static final Logger log = LoggerFactory.getLogger(FrameworkSync.class);
 
-    /** What the round asks of its caller. */
-    record Outcome(boolean persistFirst, Result timer) {
-        static Outcome persist() {
-            return new Outcome(true, Result.done());
-        }
-
-        static Outcome after(Result timer) {
-            return new Outcome(false, timer);
-        }
+    /**
+     * A round that changed the status stops here: the controller writes the status before anything acts on it and
+     * then runs the next round at once. It sees the change itself, so no flag says so.
+     */
+    private static Result persist() {
+        return Result.done();
     }
 
     /** Where the round reports what happened (Events, snapshots, metrics). */
@@ -173,15 +170,15 @@ final class FrameworkSync {
     // ----- the round --------------------------------------------------------------------------------------------------
 
     /** Runs the round on the (non-null) status. */
-    Outcome run() {
+    Result run() {
         rememberEntryStates();
         if (!completing(status.state) && status.state != FrameworkState.Completed) {
             if (syncScale() || compactScale()) {
-                return Outcome.persist();
+                return persist();
             }
         }
         if (copyGracefulDeletionTimeouts()) {
-            return Outcome.persist();
+            return persist();
         }
         return syncFrameworkState();
     }
@@ -307,7 +304,7 @@ final class FrameworkSync {
         reachedState = to;
     }
 
-    private Outcome syncFrameworkState() {
+    private Result syncFrameworkState() {
         FrameworkAttemptStatus attempt = status.attemptStatus;
         ExecutionType execution = spec.execution();
         switch (status.state) {
@@ -319,12 +316,12 @@ final class FrameworkSync {
             }
             case AttemptCreationPending -> {
                 if (execution == ExecutionType.Create || framework.getMetadata().getDeletionTimestamp() != null) {
-                    return Outcome.after(timer);
+                    return timer;
                 }
                 if (execution == ExecutionType.Stop) {
                     deleteLeftoverConfigMap();
                     completeAttempt(stopRequested(), true);
-                    return Outcome.persist();
+                    return persist();
                 }
                 return createConfigMap();
             }
@@ -334,7 +331,7 @@ final class FrameworkSync {
                     if (execution == ExecutionType.Stop) {
                         deleteConfigMapConfirmed();
                         completeAttempt(stopRequested(), true);
-                        return Outcome.persist();
+                        return persist();
                     }
                     Duration timeout = Duration.ofSeconds(config.objectLocalCacheCreationTimeoutSec);
                     Instant deadline = Timestamps.parse(status.transitionTime).plus(timeout);
@@ -344,10 +341,10 @@ final class FrameworkSync {
                                 CompletionCodes.CONFIGMAP_LOCAL_CACHE_CREATION_TIMEOUT, "ConfigMap does not appear in the "
                                         + "local cache within timeout " + timeout.toSeconds() + "s, so consider it was "
                                         + "deleted and explicitly delete it"), true);
-                        return Outcome.persist();
+                        return persist();
                     }
                     after(Duration.between(clock.instant(), deadline));
-                    return Outcome.after(timer);
+                    return timer;
                 }
                 transition(FrameworkState.AttemptPreparing, "ConfigMap " + attempt.configMapName + " is in the local cache");
                 return syncWithConfigMap(cached.get());
@@ -360,7 +357,7 @@ final class FrameworkSync {
                                 CompletionCodes.CONFIGMAP_EXTERNAL_DELETED, "ConfigMap was deleted by others");
                     }
                     completeAttempt(attempt.completionStatus, true);
-                    return Outcome.persist();
+                    return persist();
                 }
                 return syncWithConfigMap(cached.get());
             }
@@ -397,7 +394,7 @@ final class FrameworkSync {
         return owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).map(OwnerReference::getUid).findFirst();
     }
 
-    private Outcome createConfigMap() {
+    private Result createConfigMap() {
         FrameworkAttemptStatus attempt = status.attemptStatus;
         ConfigMap created;
         try {
@@ -426,7 +423,7 @@ final class FrameworkSync {
         transition(FrameworkState.AttemptCreationRequested, "Created ConfigMap " + attempt.configMapName + " (uid "
                 + attempt.configMapUID + ")");
         after(Duration.ofSeconds(config.objectLocalCacheCreationTimeoutSec));
-        return Outcome.persist();
+        return persist();
     }
 
     /** Deletes the recorded ConfigMap and makes sure it is gone (by UID, from the API server). */
@@ -445,7 +442,7 @@ final class FrameworkSync {
     }
 
     /** The attempt's ConfigMap exists: Preparing, Running, DeletionPending, DeletionRequested or Deleting. */
-    private Outcome syncWithConfigMap(ConfigMap configMap) {
+    private Result syncWithConfigMap(ConfigMap configMap) {
         FrameworkAttemptStatus attempt = status.attemptStatus;
         if (configMap.getMetadata().getDeletionTimestamp() != null && status.state != FrameworkState.AttemptDeleting) {
             if (attempt.completionStatus == null) {
@@ -458,25 +455,25 @@ final class FrameworkSync {
         if (status.state == FrameworkState.AttemptPreparing || status.state == FrameworkState.AttemptRunning) {
             if (spec.execution() == ExecutionType.Stop) {
                 completeAttempt(stopRequested(), false);
-                return Outcome.persist();
+                return persist();
             }
             Optional<FrameworkAttemptCompletionStatus> completion = CompletionPolicy.evaluate(spec, attempt);
             if (completion.isPresent()) {
                 completeAttempt(completion.get(), false);
-                return Outcome.persist();
+                return persist();
             }
         }
         if (status.state == FrameworkState.AttemptDeletionPending) {
             cluster.deleteConfigMap(namespace, attempt.configMapName, attempt.configMapUID);
             transition(FrameworkState.AttemptDeletionRequested, "Requested deletion of ConfigMap " + attempt.configMapName);
-            return Outcome.persist();
+            return persist();
         }
         syncTasks(configMap);
         if (status.state == FrameworkState.AttemptPreparing || status.state == FrameworkState.AttemptRunning) {
             Optional<FrameworkAttemptCompletionStatus> completion = CompletionPolicy.evaluate(spec, attempt);
             if (completion.isPresent()) {
                 completeAttempt(completion.get(), false);
-                return Outcome.persist();
+                return persist();
             }
         }
         if (status.state == FrameworkState.AttemptPreparing && anyTaskRunning()) {
@@ -487,7 +484,7 @@ final class FrameworkSync {
             }
             transition(FrameworkState.AttemptRunning, "A task of the attempt is running");
         }
-        return Outcome.after(timer);
+        return timer;
     }
 
     private boolean anyTaskRunning() {
@@ -549,7 +546,7 @@ final class FrameworkSync {
     }
 
     /** AttemptCompleted: retry as the Framework's RetryPolicy says (possibly after a delay), or complete. */
-    private Outcome retryOrComplete() {
+    private Result retryOrComplete() {
         FrameworkAttemptStatus attempt = status.attemptStatus;
         RetryPolicyStatus retries = status.retryPolicyStatus;
         RetryDecision decision = RetryDecision.decide(spec.getRetryPolicy(), retries, attempt.completionStatus,
@@ -562,17 +559,17 @@ final class FrameworkSync {
                 transition(FrameworkState.Completed, "Framework completed with code " + attempt.completionStatus.code
                         + " (" + attempt.completionStatus.phrase + "): " + decision.reason());
                 after(Duration.ofSeconds(config.frameworkCompletedRetainSec));
-                return Outcome.persist();
+                return persist();
             }
             retries.retryDelaySec = decision.delaySec();
             observer.event(FrameworkReason.FrameworkRetryScheduled, "Retrying the Framework in " + decision.delaySec()
                     + "s: " + decision.reason());
-            return Outcome.persist();
+            return persist();
         }
         Instant due = Timestamps.parse(status.transitionTime).plusSeconds(retries.retryDelaySec);
         if (spec.execution() != ExecutionType.Stop && clock.instant().isBefore(due)) {
             after(Duration.between(clock.instant(), due));
-            return Outcome.after(timer);
+            return timer;
         }
         observer.frameworkRetry(framework);
         observer.retried("framework", attempt.completionStatus.code);
@@ -584,15 +581,15 @@ final class FrameworkSync {
         String now = now();
         status.attemptStatus = newAttempt(framework, retries.totalRetriedCount, now);
         transition(FrameworkState.AttemptCreationPending, "Retrying the Framework: attempt " + status.attemptStatus.id);
-        return Outcome.persist();
+        return persist();
     }
 
     /** Completed: delete the Framework once it was kept for frameworkCompletedRetainSec. */
-    private Outcome retainOrDelete() {
+    private Result retainOrDelete() {
         Instant due = Timestamps.parse(status.transitionTime).plusSeconds(config.frameworkCompletedRetainSec);
         if (clock.instant().isBefore(due)) {
             after(Duration.between(clock.instant(), due));
-            return Outcome.after(timer);
+            return timer;
         }
         String uid = framework.getMetadata().getUid();
         if (framework.getMetadata().getDeletionTimestamp() == null) {
@@ -603,7 +600,7 @@ final class FrameworkSync {
         if (cluster.liveFramework(namespace, name).filter(f -> uid.equals(f.getMetadata().getUid())).isPresent()) {
             throw new IllegalStateException("Framework " + namespace + "/" + name + " is still being deleted");
         }
-        return Outcome.after(timer);
+        return timer;
     }
 
     // ----- task state machine -----------------------------------------------------------------------------------------

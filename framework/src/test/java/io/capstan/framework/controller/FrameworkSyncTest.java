@@ -14,6 +14,7 @@ import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
 import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.Result;
 import io.capstan.runtime.events.EventReason;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -205,7 +206,7 @@ class FrameworkSyncTest {
         status = FrameworkSync.initialStatus(framework, clock);
     }
 
-    private FrameworkSync.Outcome round() {
+    private Result round() {
         return new FrameworkSync(framework, status, config, cluster, clock, QUIET,
                 new PodFailureClassifier(config.podFailureSpec), new Random(1)).run();
     }
@@ -219,11 +220,11 @@ class FrameworkSyncTest {
     }
 
     /** Runs rounds as the controller does (a round that changed the status is followed by another) until quiet. */
-    private FrameworkSync.Outcome settle() {
+    private Result settle() {
         for (int round = 0; round < 50; round++) {
             String before = statusJson();
-            FrameworkSync.Outcome outcome = round();
-            if (!outcome.persistFirst() && before.equals(statusJson())) {
+            Result outcome = round();
+            if (before.equals(statusJson())) {
                 return outcome;
             }
         }
@@ -238,11 +239,11 @@ class FrameworkSyncTest {
     void aConfigMapThatNeverReachesTheCacheTimesOutAsMinus110() {
         cluster.hideNewConfigMaps = true;
 
-        FrameworkSync.Outcome waiting = settle();
+        Result waiting = settle();
 
         assertThat(status.state).isEqualTo(FrameworkState.AttemptCreationRequested);
         assertThat(cluster.calls).containsExactly("create ConfigMap fw-attempt");
-        assertThat(waiting.timer().after()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(waiting.after()).isEqualTo(Duration.ofSeconds(300));
 
         clock.now = clock.now.plusSeconds(299);
         settle();
@@ -316,8 +317,8 @@ class FrameworkSyncTest {
             int callsBefore = cluster.calls.size();
             String before = statusJson();
             String states = status.state + "/" + task().state;
-            FrameworkSync.Outcome outcome = round();
-            if (!outcome.persistFirst() && before.equals(statusJson())) {
+            Result outcome = round();
+            if (before.equals(statusJson())) {
                 break;
             }
             trace.add(states + " -> " + status.state + "/" + task().state + " "
