@@ -3,6 +3,7 @@ package io.capstan.bench;
 import io.capstan.cluster.ControlPlane;
 import io.capstan.cluster.KubernetesBinaries;
 import io.capstan.cluster.Progress;
+import io.capstan.framework.FrameworkModule;
 import io.capstan.framework.api.CompletionPolicySpec;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkCrd;
@@ -12,12 +13,12 @@ import io.capstan.framework.api.TaskRoleSpec;
 import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.controller.FrameworkConfig;
-import io.capstan.framework.controller.FrameworkController;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
+import io.capstan.runtime.operator.Operator;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
@@ -27,7 +28,6 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -391,41 +391,42 @@ public final class FrameworkBenchmark {
         }
     }
 
-    /** A Framework controller of its own (client, informers, workers) scoped to the benchmark's namespace. */
-    private record Controller(Manager manager, FrameworkController controller) implements AutoCloseable {
+    /** The operator with the Framework module, with a client of its own, scoped to the benchmark's namespace. */
+    private record Controller(Operator operator) implements AutoCloseable {
 
         static Controller start(ControlPlane plane, String namespace, FrameworkConfig config, RequestCounter requests)
                 throws Exception {
             KubernetesClient client = KubeClients.builder(Config.fromKubeconfig(plane.kubeconfigYaml()),
                     http -> http.addOrReplaceInterceptor("count", requests)).build();
-            Manager manager = new Manager(client, new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(5)));
-            manager.closeOnStop(client);
-            FrameworkController controller = new FrameworkController(client, manager.informers(), config,
-                    manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC());
-            manager.add(controller);
-            manager.start();
-            return new Controller(manager, controller);
+            return new Controller(Operator.start(client, List.of(new FrameworkModule(config)), new Operator.Settings(
+                    new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(5)), false, null)));
         }
 
-        /** Waits until the work queue has stayed empty for a second. */
+        /** Waits until the work queue has stayed empty, with no reconcile in flight, for a second. */
         void awaitIdle() throws InterruptedException {
             long idleSince = System.nanoTime();
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (System.nanoTime() - idleSince < 1_000_000_000L && System.nanoTime() < deadline) {
-                if (controller.queueLength() > 0) {
+                if (queued() > 0) {
                     idleSince = System.nanoTime();
                 }
                 TimeUnit.MILLISECONDS.sleep(20);
             }
         }
 
+        private double queued() {
+            var registry = operator.manager().metrics().registry();
+            return registry.get("workqueue.depth").tag("name", "framework").gauge().value()
+                    + registry.get("controller.runtime.active.workers").tag("controller", "framework").gauge().value();
+        }
+
         long statusWrites() {
-            return (long) manager.metrics().registry().get("capstan.framework.status.writes").counter().count();
+            return (long) operator.manager().metrics().registry().get("capstan.framework.status.writes").counter().count();
         }
 
         @Override
         public void close() {
-            manager.close();
+            operator.close();
         }
     }
 

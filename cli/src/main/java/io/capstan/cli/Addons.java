@@ -2,16 +2,15 @@ package io.capstan.cli;
 
 import io.capstan.cluster.ControlPlane;
 import io.capstan.cluster.LocalCluster;
-import io.capstan.framework.admission.FrameworkWebhook;
-import io.capstan.framework.api.FrameworkCrd;
-import io.capstan.framework.controller.FrameworkConfig;
-import io.capstan.framework.controller.FrameworkController;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.provider.process.ProcessProvider;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.metrics.Metrics;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModule;
+import io.capstan.runtime.operator.OperatorModules;
 import io.capstan.runtime.webhook.ValidatingWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
@@ -22,11 +21,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * What {@code capstan up} runs next to the control plane: the operator (Capstan's controllers) and the node "local",
@@ -51,22 +50,17 @@ final class Addons {
         }
     }
 
-    /** Capstan's controllers, in this process: no leader election (one supervisor), metrics on a free port. */
+    /** Capstan's controllers, every module, in this process: no leader election (one supervisor), free ports. */
     static LocalCluster.Addon operator(ControlPlane plane) throws Exception {
         KubernetesClient client = KubeClients.create(Config.fromKubeconfig(plane.kubeconfigYaml()), 0, 0);
-        FrameworkConfig config = FrameworkConfig.defaults();
-        FrameworkCrd.ensure(client, Duration.ofSeconds(1), Duration.ofSeconds(60));
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        Manager manager = new Manager(client, new Manager.Settings(null, loopback, loopback, null, Duration.ofMinutes(2)));
-        manager.closeOnStop(client);
-        manager.add(new FrameworkController(client, manager.informers(), config,
-                manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
-        manager.start();
-        ValidatingWebhooks webhooks = ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks",
-                loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0), Map.of(), "Ignore", true),
-                WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
-        String detail = "Framework controller, metrics and health on http://127.0.0.1:"
-                + manager.serverAddresses().getFirst().getPort() + ", admission webhook on https://127.0.0.1:" + webhooks.port();
+        Operator operator = Operator.start(client, OperatorModules.discover(), new Operator.Settings(
+                new Manager.Settings(null, loopback, loopback, null, Duration.ofMinutes(2)), true,
+                new Operator.Webhooks(loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                        WebhookAuthority.ephemeral(), "Ignore", Map.of(), Operator.WEBHOOK_CONFIGURATION, true)));
+        String detail = operator.modules().stream().map(OperatorModule::name).collect(Collectors.joining(", "))
+                + "; metrics and health on http://127.0.0.1:" + operator.manager().serverAddresses().getFirst().getPort()
+                + ", admission webhooks on https://127.0.0.1:" + operator.webhookPort();
         return new LocalCluster.Addon() {
             @Override
             public String name() {
@@ -80,8 +74,7 @@ final class Addons {
 
             @Override
             public void close() {
-                webhooks.close();
-                manager.close();
+                operator.close();
             }
         };
     }

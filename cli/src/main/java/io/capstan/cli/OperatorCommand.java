@@ -1,24 +1,26 @@
 package io.capstan.cli;
 
-import io.capstan.framework.admission.FrameworkWebhook;
-import io.capstan.framework.api.FrameworkCrd;
-import io.capstan.framework.controller.FrameworkConfig;
-import io.capstan.framework.controller.FrameworkController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.leader.LeaderElection;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModule;
+import io.capstan.runtime.operator.OperatorModules;
 import io.capstan.runtime.webhook.ValidatingWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -65,16 +67,25 @@ final class OperatorCommand implements Callable<Integer> {
             description = "Client-side burst when --kube-api-qps is set (default: same as the QPS).")
     int burst;
 
-    @Option(names = "--framework-config", paramLabel = "FILE",
-            description = "FrameworkController configuration file (frameworkcontroller.yaml); default: the built-in one.")
-    Path frameworkConfig;
+    @Option(names = "--enable", split = ",", paramLabel = "MODULE",
+            description = "Run only these modules (default: all of them: ${COMPLETION-CANDIDATES}).",
+            completionCandidates = ModuleNames.class)
+    Set<String> enable = new TreeSet<>();
+
+    @Option(names = "--disable", split = ",", paramLabel = "MODULE", description = "Do not run these modules.")
+    Set<String> disable = new TreeSet<>();
+
+    @Option(names = "--config", paramLabel = "MODULE=FILE",
+            description = "A module's configuration file, e.g. framework=frameworkcontroller.yaml (FrameworkController's "
+                    + "own file: its client settings apply unless the flags above set them).")
+    Map<String, Path> configs = new TreeMap<>();
 
     @Option(names = "--install-crds", defaultValue = "true", negatable = true, fallbackValue = "true",
-            description = "Create or update the Framework CRD at start, as FrameworkController does (default true).")
+            description = "Create or update the modules' CRDs at start, as FrameworkController does (default true).")
     boolean installCrds;
 
     @Option(names = "--webhook-service", paramLabel = "NS/NAME",
-            description = "Serve the Framework admission webhook behind this Service (port 443 to --webhook-bind-address); "
+            description = "Serve the modules' admission webhooks behind this Service (port 443 to --webhook-bind-address); "
                     + "replicas share a CA kept in the Secret capstan-webhook-ca of its namespace.")
     String webhookService;
 
@@ -88,8 +99,8 @@ final class OperatorCommand implements Callable<Integer> {
     String webhookAddress;
 
     @Option(names = "--webhook-failure-policy", paramLabel = "POLICY", defaultValue = "Ignore",
-            description = "Ignore (default: while no operator answers, Frameworks are admitted and the controller reports "
-                    + "problems as Warning Events) or Fail (reject Framework writes while no operator answers).")
+            description = "Ignore (default: while no operator answers, objects are admitted and the controllers report "
+                    + "problems as Warning Events) or Fail (reject writes while no operator answers).")
     String webhookFailurePolicy;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
@@ -102,52 +113,49 @@ final class OperatorCommand implements Callable<Integer> {
         if (qps < 0 || burst < 0) {
             throw new IllegalArgumentException("--kube-api-qps and --kube-api-burst must not be negative");
         }
-        FrameworkConfig frameworks = frameworkConfig != null ? FrameworkConfig.load(frameworkConfig) : FrameworkConfig.defaults();
-        log.info("Framework configuration ({}):\n{}", frameworkConfig != null ? frameworkConfig : "built in",
-                frameworks.describe());
-        Path configured = kubeconfig != null ? kubeconfig
-                : frameworks.kubeConfigFilePath != null && !frameworks.kubeConfigFilePath.isBlank()
-                ? Path.of(frameworks.kubeConfigFilePath) : null;
-        Config config = KubeClients.loadConfig(configured);
-        if (frameworks.kubeApiServerAddress != null && !frameworks.kubeApiServerAddress.isBlank()) {
-            config.setMasterUrl(frameworks.kubeApiServerAddress);
+        List<OperatorModule> modules = OperatorModules.select(OperatorModules.discover(), enable, disable, configs);
+        OperatorModule.ClientPreferences preferred = clientPreferences(modules);
+        Config config = KubeClients.loadConfig(kubeconfig != null ? kubeconfig : preferred.kubeconfig());
+        if (preferred.apiServer() != null) {
+            config.setMasterUrl(preferred.apiServer());
         }
         KubeClients.verifyReachable(config, Duration.ofSeconds(10));
-        double effectiveQps = qps > 0 ? qps : frameworks.kubeClientQps == null ? 0 : frameworks.kubeClientQps;
-        int effectiveBurst = burst > 0 ? burst : frameworks.kubeClientBurst != null ? frameworks.kubeClientBurst
-                : (int) Math.ceil(effectiveQps);
+        double effectiveQps = qps > 0 ? qps : preferred.qps() == null ? 0 : preferred.qps();
+        int effectiveBurst = burst > 0 ? burst : preferred.burst() != null ? preferred.burst() : (int) Math.ceil(effectiveQps);
         KubernetesClient client = KubeClients.create(config, effectiveQps, effectiveBurst);
-        if (installCrds) {
-            FrameworkCrd.ensure(client, Duration.ofSeconds(frameworks.crdEstablishedCheckIntervalSec),
-                    Duration.ofSeconds(frameworks.crdEstablishedCheckTimeoutSec));
-        }
-        Manager manager = new Manager(client, new Manager.Settings(namespace, address(metricsAddress),
-                address(healthAddress), leaderElection(), Duration.ofMinutes(2)));
-        manager.closeOnStop(client);
-        manager.add(new FrameworkController(client, manager.informers(), frameworks,
-                manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
-        ValidatingWebhooks webhooks = startWebhooks(client);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (webhooks != null) {
-                webhooks.close();
-            }
-            manager.close();
-        }, "capstan-operator-stop"));
-        log.info("Capstan operator starting against {} (namespace scope: {})", config.getMasterUrl(),
-                namespace == null ? "all" : namespace);
-        manager.start();
-        manager.awaitStopped();
+        log.info("Capstan operator starting against {} (namespace scope: {}) with {}", config.getMasterUrl(),
+                namespace == null ? "all" : namespace,
+                modules.stream().map(m -> m.name() + ": " + m.description()).collect(Collectors.joining("; ")));
+        Operator operator = Operator.start(client, modules, new Operator.Settings(new Manager.Settings(namespace,
+                address(metricsAddress), address(healthAddress), leaderElection(), Duration.ofMinutes(2)), installCrds,
+                webhooks(client)));
+        Runtime.getRuntime().addShutdownHook(new Thread(operator::close, "capstan-operator-stop"));
+        operator.awaitStopped();
         return 0;
     }
 
-    /** The admission webhook, when an endpoint the API server can reach was given. */
-    private ValidatingWebhooks startWebhooks(KubernetesClient client) throws java.io.IOException {
+    /** What the modules' configuration files ask of the client; the first module that names a setting wins. */
+    private static OperatorModule.ClientPreferences clientPreferences(List<OperatorModule> modules) {
+        OperatorModule.ClientPreferences merged = OperatorModule.ClientPreferences.NONE;
+        for (OperatorModule module : modules) {
+            var p = module.clientPreferences();
+            merged = new OperatorModule.ClientPreferences(
+                    merged.kubeconfig() != null ? merged.kubeconfig() : p.kubeconfig(),
+                    merged.apiServer() != null ? merged.apiServer() : p.apiServer(),
+                    merged.qps() != null ? merged.qps() : p.qps(),
+                    merged.burst() != null ? merged.burst() : p.burst());
+        }
+        return merged;
+    }
+
+    /** Where the admission webhooks are served, when an endpoint the API server can reach was given. */
+    private Operator.Webhooks webhooks(KubernetesClient client) {
         if (!webhookFailurePolicy.equals("Ignore") && !webhookFailurePolicy.equals("Fail")) {
             throw new IllegalArgumentException("--webhook-failure-policy must be Ignore or Fail, not " + webhookFailurePolicy);
         }
         InetSocketAddress bind = address(webhookAddress);
         if (webhookService == null && webhookHost == null) {
-            log.info("Framework admission webhook off (enable it with --webhook-service or --webhook-host)");
+            log.info("Admission webhooks off (enable them with --webhook-service or --webhook-host)");
             return null;
         }
         if (bind == null) {
@@ -159,14 +167,20 @@ final class OperatorCommand implements Callable<Integer> {
             if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
                 throw new IllegalArgumentException("--webhook-service must be NAMESPACE/NAME, not " + webhookService);
             }
-            var endpoint = new ValidatingWebhooks.ServiceEndpoint(parts[0], parts[1], 443);
-            return ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks", bind, endpoint,
-                    Map.of(), webhookFailurePolicy, false), WebhookAuthority.shared(client, parts[0], "capstan-webhook-ca"),
-                    List.of(FrameworkWebhook.hook()));
+            return new Operator.Webhooks(bind, new ValidatingWebhooks.ServiceEndpoint(parts[0], parts[1], 443),
+                    WebhookAuthority.shared(client, parts[0], "capstan-webhook-ca"), webhookFailurePolicy, Map.of(),
+                    Operator.WEBHOOK_CONFIGURATION, false);
         }
-        var endpoint = new ValidatingWebhooks.UrlEndpoint(webhookHost, bind.getPort());
-        return ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings("capstan-frameworks", bind, endpoint, Map.of(),
-                webhookFailurePolicy, true), WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
+        return new Operator.Webhooks(bind, new ValidatingWebhooks.UrlEndpoint(webhookHost, bind.getPort()),
+                WebhookAuthority.ephemeral(), webhookFailurePolicy, Map.of(), Operator.WEBHOOK_CONFIGURATION, true);
+    }
+
+    /** The names of the modules on the class path, for the help text. */
+    static final class ModuleNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return OperatorModules.discover().stream().map(OperatorModule::name).iterator();
+        }
     }
 
     private LeaderElection.Settings leaderElection() {

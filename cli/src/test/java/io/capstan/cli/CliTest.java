@@ -105,10 +105,27 @@ class CliTest {
     void anInvalidFrameworkConfigurationStopsTheOperatorBeforeItConnects(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("frameworkcontroller.yaml"), "workerNumber: 0\n");
 
-        Run operator = run("operator", "--framework-config", config.toString());
+        Run operator = run("operator", "--config", "framework=" + config);
 
         assertThat(operator.exitCode()).isEqualTo(1);
         assertThat(operator.err()).contains("Config Validation Failed").contains("workerNumber 0 should be positive");
+    }
+
+    @Test
+    void theOperatorNamesItsModulesWhenAskedForOneItDoesNotHave(@TempDir Path dir) throws Exception {
+        Run unknown = run("operator", "--enable", "framework,metacontroller");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("there is no module 'metacontroller'; the modules are framework");
+
+        Run nothing = run("operator", "--disable", "framework");
+        assertThat(nothing.exitCode()).isEqualTo(1);
+        assertThat(nothing.err()).contains("no module left to run");
+
+        Path config = Files.writeString(dir.resolve("frameworkcontroller.yaml"), "workerNumber: 4\n");
+        Run disabledButConfigured = run("operator", "--disable", "framework", "--config", "framework=" + config);
+        assertThat(disabledButConfigured.exitCode()).isEqualTo(1);
+        assertThat(disabledButConfigured.err()).contains("a configuration file is given for the module 'framework', "
+                + "which is not enabled");
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
+import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
@@ -111,7 +112,7 @@ class DeployIT {
             Secret ca = admin.secrets().inNamespace(SYSTEM).withName("capstan-webhook-ca").get();
             assertThat(ca).isNotNull();
             ValidatingWebhookConfiguration webhook = admin.admissionRegistration().v1().validatingWebhookConfigurations()
-                    .withName("capstan-frameworks").get();
+                    .withName(Operator.WEBHOOK_CONFIGURATION).get();
             assertThat(webhook.getWebhooks()).allSatisfy(hook ->
                     assertThat(hook.getClientConfig().getService().getName()).isEqualTo("capstan-webhook"));
             assertThat(Files.readString(log)).doesNotContain("forbidden");
@@ -121,7 +122,7 @@ class DeployIT {
                 operator.destroyForcibly();
             }
             // The registration outlives the operator on purpose (replicas share it); this cluster is shared by tests.
-            admin.admissionRegistration().v1().validatingWebhookConfigurations().withName("capstan-frameworks").delete();
+            admin.admissionRegistration().v1().validatingWebhookConfigurations().withName(Operator.WEBHOOK_CONFIGURATION).delete();
             admin.namespaces().withName(SYSTEM).delete();
         }
     }

@@ -7,11 +7,15 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.capstan.framework.controller.FrameworkConfig;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModules;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +33,9 @@ class HelmChartTest {
 
     static final Path CHART = Path.of("..", "charts", "capstan");
     static final Path DEPLOY_MANIFEST = Path.of("..", "deploy", "capstan.yaml");
-    /** Set to regenerate deploy/capstan.yaml from the chart instead of comparing. */
-    private static final String REGENERATE = "capstan.regenerateDeployManifest";
+    static final Path CLUSTER_RULES = CHART.resolve("rbac").resolve("cluster-rules.yaml");
+    /** Set to regenerate deploy/capstan.yaml and the chart's cluster rules instead of comparing. */
+    private static final String REGENERATE = "capstan.regenerate";
     private static final String NAMESPACE = "capstan-system";
 
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
@@ -53,6 +58,38 @@ class HelmChartTest {
                 .as("deploy/capstan.yaml is generated from charts/capstan; after changing the chart run\n"
                         + "  ./mvnw -B -pl cli test -Dtest=HelmChartTest -D" + REGENERATE + "=true")
                 .isEqualTo(expected);
+    }
+
+    @Test
+    void theChartsClusterRoleGrantsWhatTheOperatorsModulesList() throws Exception {
+        String expected = clusterRules(Operator.clusterRules(OperatorModules.discover()));
+        if (Boolean.getBoolean(REGENERATE)) {
+            Files.writeString(CLUSTER_RULES, expected);
+        }
+        assertThat(Files.readString(CLUSTER_RULES))
+                .as("charts/capstan/rbac/cluster-rules.yaml is generated from the modules' clusterRules(); run\n"
+                        + "  ./mvnw -B -pl cli test -Dtest=HelmChartTest -D" + REGENERATE + "=true")
+                .isEqualTo(expected);
+        ClusterRole role = render(template -> template).stream().filter(ClusterRole.class::isInstance)
+                .map(ClusterRole.class::cast).filter(r -> r.getMetadata().getName().equals("capstan")).findFirst()
+                .orElseThrow();
+        assertThat(role.getRules()).isEqualTo(Operator.clusterRules(OperatorModules.discover()));
+    }
+
+    /** The rules as the chart keeps them: one flow-style entry per rule, the way people write RBAC by hand. */
+    private static String clusterRules(List<PolicyRule> rules) {
+        StringBuilder yaml = new StringBuilder("# GENERATED from the operator's modules (Operator.clusterRules); HelmChartTest "
+                + "keeps it current.\n");
+        for (PolicyRule rule : rules) {
+            yaml.append("- apiGroups: ").append(flow(rule.getApiGroups().stream().map(g -> g.isEmpty() ? "\"\"" : g).toList()))
+                    .append("\n  resources: ").append(flow(rule.getResources()))
+                    .append("\n  verbs: ").append(flow(rule.getVerbs())).append('\n');
+        }
+        return yaml.toString();
+    }
+
+    private static String flow(List<String> values) {
+        return "[" + String.join(", ", values) + "]";
     }
 
     @Test
@@ -89,7 +126,7 @@ class HelmChartTest {
         Files.writeString(file, config.getData().get("frameworkcontroller.yaml"));
         assertThat(FrameworkConfig.load(file).frameworkCompletedRetainSec).isEqualTo(600L);
         Container operator = operator(objects);
-        assertThat(operator.getArgs()).contains("--framework-config=/etc/capstan/frameworkcontroller.yaml");
+        assertThat(operator.getArgs()).contains("--config=framework=/etc/capstan/frameworkcontroller.yaml");
         assertThat(operator.getVolumeMounts()).anySatisfy(mount -> assertThat(mount.getMountPath()).isEqualTo("/etc/capstan"));
         assertThat(deployment(objects).getSpec().getTemplate().getSpec().getVolumes())
                 .anySatisfy(volume -> assertThat(volume.getConfigMap()).isNotNull()

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.capstan.framework.admission.FrameworkWebhook;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkCrd;
 import io.capstan.framework.api.FrameworkState;
@@ -14,12 +13,12 @@ import io.capstan.framework.api.Names;
 import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.controller.FrameworkConfig;
-import io.capstan.framework.controller.FrameworkController;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.node.VirtualNodeTaint;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.webhook.ValidatingWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.capstan.testkit.TestCluster;
@@ -37,7 +36,6 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,9 +64,8 @@ public final class FrameworkFixture implements AutoCloseable {
     private final List<Watch> watches = new ArrayList<>();
     private FrameworkConfig config;
     private static final String WEBHOOK_LABEL = "capstan.io/framework-webhook-test";
-    private Manager manager;
+    private Operator operator;
     private VirtualNode virtualNode;
-    private ValidatingWebhooks webhooks;
 
     public FrameworkFixture(TestCluster cluster, TestNamespace namespace) throws Exception {
         this.cluster = cluster;
@@ -78,7 +75,7 @@ public final class FrameworkFixture implements AutoCloseable {
         ensureCrd(client);
     }
 
-    public static void ensureCrd(KubernetesClient client) throws InterruptedException {
+    private static void ensureCrd(KubernetesClient client) throws InterruptedException {
         if (!crdEnsured) {
             synchronized (FrameworkFixture.class) {
                 if (!crdEnsured) {
@@ -105,7 +102,6 @@ public final class FrameworkFixture implements AutoCloseable {
 
     public FrameworkFixture start(FrameworkConfig config) throws Exception {
         startNode();
-        startWebhook();
         startController(config);
         return this;
     }
@@ -120,36 +116,29 @@ public final class FrameworkFixture implements AutoCloseable {
     }
 
     /**
-     * Serves the validating webhook for this namespace only (other tests' namespaces must not depend on this test's
-     * server), failing closed so a broken webhook fails the test instead of being ignored.
+     * The operator with the Framework module, as {@code capstan operator} runs it, scoped to the test's namespace. Its
+     * validating webhook serves this namespace only (other tests' namespaces must not depend on this test's server)
+     * and fails closed, so a broken webhook fails the test instead of being ignored.
      */
-    public void startWebhook() throws Exception {
+    public void startController(FrameworkConfig config) throws Exception {
+        this.config = config;
         client.namespaces().withName(namespace).edit(ns -> {
             ns.getMetadata().getLabels().put(WEBHOOK_LABEL, namespace);
             return ns;
         });
-        KubernetesClient webhookClient = cluster.newClient();
-        closeables.add(webhookClient);
-        webhooks = ValidatingWebhooks.start(webhookClient, new ValidatingWebhooks.Settings("capstan-frameworks-" + namespace,
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
-                Map.of(WEBHOOK_LABEL, namespace), "Fail", true), WebhookAuthority.ephemeral(), List.of(FrameworkWebhook.hook()));
-    }
-
-    public void startController(FrameworkConfig config) throws Exception {
-        this.config = config;
-        KubernetesClient controllerClient = cluster.newClient();
-        manager = new Manager(controllerClient, new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(1)));
-        manager.closeOnStop(controllerClient);
-        manager.add(new FrameworkController(controllerClient, manager.informers(), config,
-                manager.eventRecorder("framework-controller"), manager.metrics().registry(), Clock.systemUTC()));
-        manager.start();
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        operator = Operator.start(cluster.newClient(), List.of(new FrameworkModule(config)), new Operator.Settings(
+                new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(1)), false,
+                new Operator.Webhooks(loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                        WebhookAuthority.ephemeral(), "Fail", Map.of(WEBHOOK_LABEL, namespace),
+                        "capstan-" + namespace, true)));
     }
 
     /** Stops the controller (as a crash would: no cleanup of anything it created). */
     public void stopController() {
-        if (manager != null) {
-            manager.close();
-            manager = null;
+        if (operator != null) {
+            operator.close();
+            operator = null;
         }
     }
 
@@ -159,7 +148,7 @@ public final class FrameworkFixture implements AutoCloseable {
     }
 
     public Manager manager() {
-        return manager;
+        return operator.manager();
     }
 
     // ----- Frameworks ---------------------------------------------------------------------------------------------------
@@ -362,9 +351,6 @@ public final class FrameworkFixture implements AutoCloseable {
     public void close() {
         watches.forEach(Watch::close);
         stopController();
-        if (webhooks != null) {
-            webhooks.close();
-        }
         if (virtualNode != null) {
             virtualNode.close();
             try {

@@ -123,11 +123,6 @@ public final class FrameworkController implements LeaderWork {
         stateChanges.close();
     }
 
-    /** Keys waiting or in flight, for diagnostics. */
-    public int queueLength() {
-        return controller.queue().length() + controller.queue().inFlight();
-    }
-
     private static String key(HasMetadata object) {
         return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
     }
@@ -280,7 +275,7 @@ public final class FrameworkController implements LeaderWork {
             FrameworkSync round = new FrameworkSync(view, working, config, new LiveCluster(), clock, new EventObserver(view),
                     classifier, random);
             try {
-                timer = round.run().timer();
+                timer = round.run();
             } catch (RuntimeException e) {
                 // What the round did before failing (e.g. pods it created) is persisted all the same.
                 failure = e;
