@@ -6,6 +6,7 @@ import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.provider.process.ProcessProvider;
 import io.capstan.runtime.Manager;
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.metrics.Metrics;
 import io.capstan.runtime.operator.Operator;
@@ -46,7 +47,7 @@ final class Addons {
             return started;
         } catch (Exception e) {
             started.forEach(LocalCluster.Addon::close);
-            throw new IllegalStateException("cannot start the embedded cluster's node: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start the embedded cluster's node: " + ApiErrors.describe(e), e);
         }
     }
 

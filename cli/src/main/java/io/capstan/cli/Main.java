@@ -1,5 +1,6 @@
 package io.capstan.cli;
 
+import io.capstan.runtime.client.ApiErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,7 +38,7 @@ public final class Main implements Runnable {
         CommandLine commandLine = new CommandLine(new Main()).setUsageHelpWidth(100);
         commandLine.getSubcommands().get("kubectl").setUnmatchedOptionsArePositionalParams(true).setStopAtPositional(true);
         commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
-            cmd.getErr().println(cmd.getColorScheme().errorText("error: " + Errors.describe(error)));
+            cmd.getErr().println(cmd.getColorScheme().errorText("error: " + ApiErrors.describe(error)));
             if (Logging.isDebug()) {
                 error.printStackTrace(cmd.getErr());
             }

@@ -7,6 +7,7 @@ import io.capstan.framework.api.FrameworkStatus;
 import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.client.KubeClients;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -122,7 +123,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             created = frameworks.resource(framework).create();
         } catch (KubernetesClientException e) {
-            System.err.println("error: cannot create Framework " + ns + "/" + name + ": " + e.getMessage()
+            System.err.println("error: cannot create Framework " + ns + "/" + name + ": " + ApiErrors.describe(e)
                     + (e.getCode() == 409 ? " (use --replace to delete the existing one first)" : ""));
             return 2;
         }

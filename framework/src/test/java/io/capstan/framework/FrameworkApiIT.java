@@ -2,11 +2,13 @@ package io.capstan.framework;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkCrd;
 import io.capstan.framework.api.FrameworkState;
 import io.capstan.framework.api.TaskState;
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
@@ -133,6 +135,29 @@ class FrameworkApiIT {
                 .contains("spec.taskRoles[1].name \"worker\" is already used by spec.taskRoles[0]")
                 .contains("spec.taskRoles[1].task.pod.spec.containers must list at least one container");
         assertThat(fixture.get("twice")).isNull();
+    }
+
+    @Test
+    void capstanRendersTheServersRefusalsOnceAsKubectlDoes() throws Exception {
+        String badName = valid("peer").replace("- name: worker", "- name: Worker");
+        Throwable schema = catchThrowable(() -> fixture.client.resources(Framework.class).inNamespace(fixture.namespace)
+                .resource(fixture.parse(badName)).create());
+        io.capstan.testkit.Kubectl.Run kubectl = fixture.kubectl(badName, "create", "-f", "-");
+
+        assertThat(ApiErrors.describe(schema)).startsWith("The Framework \"peer\" is invalid: spec.taskRoles")
+                .doesNotContain("Received status").doesNotContain("Failure executing");
+        assertThat(kubectl.err()).contains(ApiErrors.describe(schema));
+
+        String repeatedRole = valid("twice") + """
+                  - name: worker
+                    taskNumber: 1
+                    task: {pod: {spec: {containers: [{name: c, image: c}]}}}
+                """;
+        Throwable webhook = catchThrowable(() -> fixture.client.resources(Framework.class).inNamespace(fixture.namespace)
+                .resource(fixture.parse(repeatedRole)).create());
+
+        assertThat(ApiErrors.describe(webhook)).startsWith("Error from server (")
+                .containsOnlyOnce("denied the request").doesNotContain("Received status");
     }
 
     @Test

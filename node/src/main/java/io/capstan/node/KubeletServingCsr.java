@@ -1,5 +1,6 @@
 package io.capstan.node;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.tls.CertificateAuthority;
 import io.capstan.runtime.tls.KeyPairCertificate;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
@@ -134,7 +135,7 @@ public final class KubeletServingCsr {
                     return;
                 } catch (Exception e) {
                     log.warn("Renewing the serving certificate of node {} failed ({}); retrying in {} min", nodeName,
-                            e.getMessage(), RENEWAL_RETRY.toMinutes());
+                            ApiErrors.describe(e), RENEWAL_RETRY.toMinutes());
                     next = Instant.now().plus(RENEWAL_RETRY);
                 }
             }

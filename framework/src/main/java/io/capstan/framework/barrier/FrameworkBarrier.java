@@ -7,6 +7,7 @@ import io.capstan.framework.api.TaskRoleSpec;
 import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.StatusCompression;
+import io.capstan.runtime.client.ApiErrors;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
@@ -120,10 +121,10 @@ public final class FrameworkBarrier {
                 }
                 say(progress.ready() + " of " + progress.total() + " tasks have a pod IP");
             } catch (KubernetesClientException e) {
-                lastError = e.getMessage();
-                say("cannot get the Framework (retrying): " + e.getMessage());
+                lastError = ApiErrors.describe(e);
+                say("cannot get the Framework (retrying): " + ApiErrors.describe(e));
             } catch (IOException e) {
-                say("cannot write the results: " + e.getMessage());
+                say("cannot write the results: " + ApiErrors.describe(e));
                 return UNKNOWN;
             }
             if (!clock.instant().plus(settings.interval()).isBefore(deadline.plusMillis(1))) {

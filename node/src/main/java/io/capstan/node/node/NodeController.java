@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.capstan.node.api.NodeProvider;
+import io.capstan.runtime.client.ApiErrors;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.NodeCondition;
@@ -170,7 +171,7 @@ public final class NodeController implements AutoCloseable {
             log.warn("Node {} was deleted by someone else; registered it again", name);
             requestStatusUpdate();
         } catch (KubernetesClientException e) {
-            log.warn("Re-registering deleted node {} failed: {}", name, e.getMessage());
+            log.warn("Re-registering deleted node {} failed: {}", name, ApiErrors.describe(e));
         }
     }
 
@@ -223,7 +224,7 @@ public final class NodeController implements AutoCloseable {
             try {
                 step.run();
             } catch (Exception e) {
-                log.warn("Node {}: {}", name, e.getMessage());
+                log.warn("Node {}: {}", name, ApiErrors.describe(e));
             }
             LockSupport.parkNanos(interval.toNanos());
         }
@@ -262,7 +263,7 @@ public final class NodeController implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 statusDirty = true;
-                log.warn("Updating node {} status failed: {}", name, e.getMessage());
+                log.warn("Updating node {} status failed: {}", name, ApiErrors.describe(e));
             }
             nextWrite = System.nanoTime() + settings.statusInterval().toNanos();
         }
@@ -471,7 +472,7 @@ public final class NodeController implements AutoCloseable {
                 lastLease = client.leases().inNamespace(LEASE_NAMESPACE).resource(renewed).update();
                 return;
             } catch (KubernetesClientException e) {
-                log.debug("Fast lease renewal failed ({}); reading the lease", e.getMessage());
+                log.debug("Fast lease renewal failed ({}); reading the lease", ApiErrors.describe(e));
             }
         }
         for (int attempt = 0; attempt < 5; attempt++) {
@@ -521,7 +522,7 @@ public final class NodeController implements AutoCloseable {
             client.leases().inNamespace(LEASE_NAMESPACE).withName(name).edit(lease -> new LeaseBuilder(lease)
                     .editMetadata().addToAnnotations(AGENT_ANNOTATION, "released").endMetadata().build());
         } catch (KubernetesClientException e) {
-            log.debug("Releasing node {}'s lease failed: {}", name, e.getMessage());
+            log.debug("Releasing node {}'s lease failed: {}", name, ApiErrors.describe(e));
         }
     }
 

@@ -5,6 +5,7 @@ import io.capstan.node.api.PodNotifier;
 import io.capstan.node.api.Provider;
 import io.capstan.node.env.EnvironmentResolver;
 import io.capstan.node.env.UnresolvedEnvironmentException;
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.client.Deletions;
 import io.capstan.runtime.client.MergePatch;
 import io.capstan.runtime.client.RawRequests;
@@ -541,7 +542,7 @@ public final class PodController implements AutoCloseable {
             RawRequests.write(client, "PATCH", RawRequests.path(Pod.class, pod.getMetadata().getNamespace(),
                     pod.getMetadata().getName()) + "/status", RawRequests.MERGE_PATCH, patch);
         } catch (KubernetesClientException e) {
-            log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), e.getMessage());
+            log.warn("Cannot record the failure in pod {}'s status: {}", key(pod), ApiErrors.describe(e));
         }
     }
 

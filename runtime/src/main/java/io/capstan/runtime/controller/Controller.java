@@ -1,5 +1,6 @@
 package io.capstan.runtime.controller;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.queue.RateLimiter;
 import io.capstan.runtime.queue.WorkQueue;
 import io.micrometer.core.instrument.Counter;
@@ -196,21 +197,16 @@ public final class Controller<K> implements LeaderWork {
             int retries = queue.numRequeues(key);
             if (retries >= maxRetries) {
                 log.warn("Reconcile failed and {} retries are used up; dropping the key until it changes again: {}",
-                        maxRetries, describe(e), e);
+                        maxRetries, ApiErrors.describe(e), e);
                 queue.forget(key);
                 return;
             }
-            log.warn("Reconcile failed (retry {}): {}", retries + 1, describe(e), retries >= 3 ? e : null);
+            log.warn("Reconcile failed (retry {}): {}", retries + 1, ApiErrors.describe(e), retries >= 3 ? e : null);
             queue.addRateLimited(key);
         } finally {
             reconcileTime.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
             MDC.remove(LOG_CONTEXT_KEY);
         }
-    }
-
-    private static String describe(Throwable e) {
-        String message = e.getMessage();
-        return message == null ? e.getClass().getSimpleName() : message;
     }
 
     public static final class Builder<K> {

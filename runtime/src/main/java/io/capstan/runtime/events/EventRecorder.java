@@ -1,5 +1,6 @@
 package io.capstan.runtime.events;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.queue.TokenBucketRateLimiter;
 import io.fabric8.kubernetes.api.model.Event;
@@ -224,7 +225,7 @@ public final class EventRecorder implements AutoCloseable {
                     log.debug("Writing an Event failed: {}", e.getMessage());
                 }
             } catch (RuntimeException e) {
-                log.debug("Writing an Event failed: {}", e.getMessage());
+                log.debug("Writing an Event failed: {}", ApiErrors.describe(e));
             }
         }
     }

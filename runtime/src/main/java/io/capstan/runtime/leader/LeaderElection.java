@@ -1,5 +1,6 @@
 package io.capstan.runtime.leader;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.controller.LeaderWork;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -84,7 +85,7 @@ public final class LeaderElection implements AutoCloseable {
                 current.join();
             } catch (RuntimeException e) {
                 if (!closed) {
-                    log.warn("Leader election round for {} ended: {}", settings.leaseName(), e.getMessage());
+                    log.warn("Leader election round for {} ended: {}", settings.leaseName(), ApiErrors.describe(e));
                 }
             }
             stopLeading();

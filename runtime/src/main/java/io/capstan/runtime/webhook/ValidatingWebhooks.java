@@ -1,5 +1,6 @@
 package io.capstan.runtime.webhook;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.http.HttpServer;
 import io.capstan.runtime.http.Router;
 import io.capstan.runtime.tls.CertificateAuthority;
@@ -152,7 +153,7 @@ public final class ValidatingWebhooks implements AutoCloseable {
             } catch (KubernetesClientException e) {
                 if ((e.getCode() != 409) || attempt >= 5) {
                     throw new IllegalStateException("cannot register the validating webhooks " + settings.configuration()
-                            + ": " + e.getMessage() + " (the operator needs permission to create and update "
+                            + ": " + ApiErrors.describe(e) + " (the operator needs permission to create and update "
                             + "validatingwebhookconfigurations)", e);
                 }
             }
@@ -191,7 +192,7 @@ public final class ValidatingWebhooks implements AutoCloseable {
                 client.admissionRegistration().v1().validatingWebhookConfigurations().withName(settings.configuration())
                         .delete();
             } catch (KubernetesClientException e) {
-                log.warn("Could not remove the validating webhooks {}: {}", settings.configuration(), e.getMessage());
+                log.warn("Could not remove the validating webhooks {}: {}", settings.configuration(), ApiErrors.describe(e));
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.capstan.runtime.webhook;
 
+import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.tls.CertificateAuthority;
 import io.capstan.runtime.tls.KeyPairCertificate;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -46,7 +47,7 @@ public final class WebhookAuthority {
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409) {
                     throw new IllegalStateException("cannot store the webhook CA in Secret " + namespace + "/" + secretName
-                            + ": " + e.getMessage(), e);
+                            + ": " + ApiErrors.describe(e), e);
                 }
             }
         }

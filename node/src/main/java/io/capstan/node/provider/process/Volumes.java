@@ -2,6 +2,7 @@ package io.capstan.node.provider.process;
 
 import io.capstan.node.api.NodeContext;
 import io.capstan.node.env.EnvironmentResolver;
+import io.capstan.runtime.client.ApiErrors;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.DownwardAPIVolumeFile;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -160,7 +161,7 @@ final class Volumes {
                     .withName(account).tokenRequest(request.build());
             return issued.getStatus().getToken();
         } catch (RuntimeException e) {
-            throw new MountException("cannot get a token for service account " + account + ": " + e.getMessage());
+            throw new MountException("cannot get a token for service account " + account + ": " + ApiErrors.describe(e));
         }
     }
 
