@@ -3,25 +3,18 @@ package io.capstan.runtime.client;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationConfig;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.KeyDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationConfig;
 import com.fasterxml.jackson.databind.cfg.HandlerInstantiator;
-import com.fasterxml.jackson.databind.cfg.MapperConfig;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
-import com.fasterxml.jackson.databind.introspect.Annotated;
-import com.fasterxml.jackson.databind.jsontype.TypeIdResolver;
-import com.fasterxml.jackson.databind.jsontype.TypeResolverBuilder;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.capstan.runtime.fabric8.ResourceDeserializerHandlers;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.fabric8.kubernetes.internal.KubernetesDeserializer;
 import java.io.IOException;
 
 /**
@@ -123,50 +116,8 @@ public final class ClientSerialization {
         protected void configureMapper(ObjectMapper mapper) {
             super.configureMapper(mapper);
             HandlerInstantiator fabric8 = mapper.getDeserializationConfig().getHandlerInstantiator();
-            mapper.setConfig(mapper.getDeserializationConfig().with(new KindAwareHandlers(this, fabric8)));
-        }
-    }
-
-    /** Hands out {@link ResourceDeserializer} where fabric8's annotations ask for its {@code KubernetesDeserializer}. */
-    private static final class KindAwareHandlers extends HandlerInstantiator {
-        private final KubernetesSerialization serialization;
-        private final HandlerInstantiator fabric8;
-
-        KindAwareHandlers(KubernetesSerialization serialization, HandlerInstantiator fabric8) {
-            this.serialization = serialization;
-            this.fabric8 = fabric8;
-        }
-
-        @Override
-        public JsonDeserializer<?> deserializerInstance(DeserializationConfig config, Annotated annotated,
-                Class<?> deserializerClass) {
-            JsonDeserializer<?> original = fabric8.deserializerInstance(config, annotated, deserializerClass);
-            return deserializerClass == KubernetesDeserializer.class ? new ResourceDeserializer(serialization, original)
-                    : original;
-        }
-
-        @Override
-        public KeyDeserializer keyDeserializerInstance(DeserializationConfig config, Annotated annotated,
-                Class<?> keyDeserializerClass) {
-            return fabric8.keyDeserializerInstance(config, annotated, keyDeserializerClass);
-        }
-
-        @Override
-        public JsonSerializer<?> serializerInstance(SerializationConfig config, Annotated annotated,
-                Class<?> serializerClass) {
-            return fabric8.serializerInstance(config, annotated, serializerClass);
-        }
-
-        @Override
-        public TypeResolverBuilder<?> typeResolverBuilderInstance(MapperConfig<?> config, Annotated annotated,
-                Class<?> builderClass) {
-            return fabric8.typeResolverBuilderInstance(config, annotated, builderClass);
-        }
-
-        @Override
-        public TypeIdResolver typeIdResolverInstance(MapperConfig<?> config, Annotated annotated,
-                Class<?> resolverClass) {
-            return fabric8.typeIdResolverInstance(config, annotated, resolverClass);
+            mapper.setConfig(mapper.getDeserializationConfig().with(new ResourceDeserializerHandlers(fabric8,
+                    original -> new ResourceDeserializer(this, original))));
         }
     }
 

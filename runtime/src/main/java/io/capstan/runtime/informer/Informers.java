@@ -1,17 +1,14 @@
 package io.capstan.runtime.informer;
 
+import io.capstan.runtime.fabric8.Fabric8Informers;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.RequestConfigBuilder;
 import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
 import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.impl.BaseClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.informers.impl.DefaultSharedIndexInformer;
-import io.fabric8.kubernetes.client.informers.impl.ListerWatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -117,10 +114,8 @@ public final class Informers implements AutoCloseable {
         // Lists start from the server's watch cache and ask for pages, as client-go's reflector does: one LIST of
         // 10,000 Frameworks read from etcd on a busy server outlasted the client's 10 s request timeout and was
         // retried forever, leaving the cache without updates.
-        ListerWatcher<T, KubernetesResourceList<T>> lister =
-                (ListerWatcher<T, KubernetesResourceList<T>>) source.operation().withLimit(LIST_PAGE_SIZE);
-        SharedIndexInformer<T> informer = new DefaultSharedIndexInformer<>(kind, new ClientGoRequests<>(lister), 0,
-                client.adapt(BaseClient.class).getExecutor());
+        SharedIndexInformer<T> informer = Fabric8Informers.create(kind, source.operation().withLimit(LIST_PAGE_SIZE),
+                client);
         informer.itemStore(new CompactingStore<>());
         informer.exceptionHandler((isStarted, error) -> {
             log.warn("Watching {} failed ({}); retrying", type, error.getMessage());

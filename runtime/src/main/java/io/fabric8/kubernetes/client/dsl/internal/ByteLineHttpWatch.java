@@ -28,7 +28,9 @@ import java.util.function.Consumer;
  * fabric8's.
  *
  * <p>It lives in fabric8's package because the watch life cycle it plugs into ({@link AbstractWatchManager}'s
- * constructor, {@code watchEnded}, the request state) is package-private there.
+ * constructor, {@code watchEnded}, the request state) is package-private there. Written against fabric8 7.9.0, with
+ * the rest of Capstan's use of fabric8 internals in {@code io.capstan.runtime.fabric8}, whose
+ * {@code Fabric8InternalsTest} fails when fabric8 is upgraded.
  */
 public final class ByteLineHttpWatch<T extends HasMetadata> extends AbstractWatchManager<T> {
 

@@ -1,4 +1,4 @@
-package io.capstan.runtime.informer;
+package io.capstan.runtime.fabric8;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ListOptions;

@@ -1,4 +1,4 @@
-package io.capstan.runtime.informer;
+package io.capstan.runtime.fabric8;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
