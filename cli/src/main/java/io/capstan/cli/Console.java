@@ -3,7 +3,7 @@ package io.capstan.cli;
 import io.capstan.cluster.Progress;
 
 /** Progress lines for a person at a terminal, with the elapsed time since the command started. */
-final class Console implements Progress {
+public final class Console implements Progress {
 
     private final long started = System.nanoTime();
 

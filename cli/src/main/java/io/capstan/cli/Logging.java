@@ -5,12 +5,12 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Sets the log level of Capstan's own loggers (libraries stay at WARN). */
-final class Logging {
+public final class Logging {
 
     private Logging() {
     }
 
-    static void setLevel(String level) {
+    public static void setLevel(String level) {
         Level parsed = Level.toLevel(level, null);
         if (parsed == null) {
             throw new IllegalArgumentException("unknown log level '" + level + "'; use error, warn, info, debug or trace");

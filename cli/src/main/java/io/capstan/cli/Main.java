@@ -20,10 +20,10 @@ import picocli.CommandLine.Command;
             NodeCommand.class,
             BarrierCommand.class,
             PrepareCommand.class,
-            BenchCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {"", "Launcher commands (./capstan only):",
+            "  bench      Run a benchmark and print its figures (the benchmarks' own jar, built beside this one).",
             "  test       Install what a fresh machine lacks and run the whole test suite."})
 public final class Main implements Runnable {
 

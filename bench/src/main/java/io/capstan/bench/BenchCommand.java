@@ -1,15 +1,30 @@
-package io.capstan.cli;
+package io.capstan.bench;
 
-import io.capstan.bench.ApiServerBenchmark;
+import io.capstan.cli.Console;
+import io.capstan.cli.Logging;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(header = "Run a benchmark and print its figures.", name = "bench", mixinStandardHelpOptions = true,
+/**
+ * {@code capstan bench}: the benchmarks, in a jar of their own (bench/target/capstan-bench.jar) that the launcher runs,
+ * so the operator's jar and image do not carry them.
+ */
+@Command(header = "Run a benchmark and print its figures.", name = "capstan bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
         subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.WatchBench.class,
                 BenchCommand.FrameworkBench.class})
-final class BenchCommand implements Runnable {
+public final class BenchCommand implements Runnable {
+
+    public static void main(String[] args) {
+        Logging.setLevel("warn");
+        picocli.CommandLine commandLine = new picocli.CommandLine(new BenchCommand()).setUsageHelpWidth(100);
+        commandLine.setExecutionExceptionHandler((error, cmd, parsed) -> {
+            cmd.getErr().println("error: " + io.capstan.runtime.client.ApiErrors.describe(error));
+            return 1;
+        });
+        System.exit(commandLine.execute(args));
+    }
 
     @Override
     public void run() {
@@ -53,14 +68,14 @@ final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("--parts must be at least 0 and --part-pods at least 1, not "
                         + parts + " and " + partPods);
             }
-            var report = io.capstan.bench.NodeBenchmark.runOnFreshCluster(sizes,
-                    new io.capstan.bench.NodeBenchmark.Parts(parts, partPods), workers, splitCores, new Console());
+            var report = NodeBenchmark.runOnFreshCluster(sizes,
+                    new NodeBenchmark.Parts(parts, partPods), workers, splitCores, new Console());
             System.out.println();
             if (report.inParts() != null) {
                 System.out.println(report.inParts().table());
                 System.out.println();
             }
-            System.out.println(io.capstan.bench.NodeBenchmark.header());
+            System.out.println(NodeBenchmark.header());
             report.sizes().forEach(r -> System.out.println(r.row()));
             return 0;
         }
@@ -88,9 +103,9 @@ final class BenchCommand implements Runnable {
             if (pods < 1 || rounds < 1) {
                 throw new IllegalArgumentException("--pods and --rounds must be at least 1");
             }
-            var results = io.capstan.bench.WatchCostBenchmark.runOnFreshCluster(pods, rounds, splitCores, new Console());
+            var results = WatchCostBenchmark.runOnFreshCluster(pods, rounds, splitCores, new Console());
             System.out.println();
-            System.out.println(io.capstan.bench.WatchCostBenchmark.header());
+            System.out.println(WatchCostBenchmark.header());
             for (int i = 0; i < results.size(); i++) {
                 System.out.println(results.get(i).row(i + 1));
             }
@@ -111,10 +126,10 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            var results = io.capstan.bench.FrameworkBenchmark.runOnFreshCluster(
-                    sizes.stream().map(io.capstan.bench.FrameworkBenchmark.Size::parse).toList(), new Console());
+            var results = FrameworkBenchmark.runOnFreshCluster(
+                    sizes.stream().map(FrameworkBenchmark.Size::parse).toList(), new Console());
             System.out.println();
-            System.out.println(io.capstan.bench.FrameworkBenchmark.header());
+            System.out.println(FrameworkBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
             return 0;
         }
