@@ -10,9 +10,9 @@ import ch.qos.logback.core.read.ListAppender;
 import io.capstan.runtime.controller.Controller;
 import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.controller.Watches;
 import io.capstan.runtime.events.EventReason;
 import io.capstan.runtime.events.EventRecorder;
-import io.capstan.runtime.informer.EnqueueHandler;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
@@ -81,7 +81,7 @@ class ManagerIT {
                 }
                 return Result.done();
             }).kind("ConfigMap").workers(2).metrics(manager.metrics().registry()).build();
-            informer.addEventHandler(EnqueueHandler.of(ObjectKey::of, controller.queue()::add));
+            Watches.of(controller).forPrimary(informer);
             manager.add(controller);
             manager.start();
             int port = manager.serverAddresses().getFirst().getPort();
@@ -110,6 +110,60 @@ class ManagerIT {
                     assertThat(event.getSource().getComponent()).isEqualTo("manager-it");
                 });
             });
+        }
+    }
+
+    @Test
+    void childrenWakeTheirControllingOwnerAndMappedObjectsTheKeyTheyMapTo(TestCluster cluster, TestNamespace namespace)
+            throws Exception {
+        List<ObjectKey> reconciled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var configMaps = cluster.client().configMaps().inNamespace(namespace.name());
+        try (KubernetesClient client = cluster.newClient();
+                Manager manager = new Manager(client, new Manager.Settings(namespace.name(), null, null, null,
+                        Duration.ofSeconds(30)))) {
+            Controller<ObjectKey> controller = Controller.<ObjectKey>builder("parents", key -> {
+                reconciled.add(key);
+                return Result.done();
+            }).kind("ConfigMap").metrics(manager.metrics().registry()).build();
+            Watches.of(controller)
+                    .forPrimary(manager.informers().informer(ConfigMap.class, io.capstan.runtime.informer.Selectors.labels(
+                            "role=parent")), Watches::specOrDeletionChanged)
+                    .owns(manager.informers().informer(io.fabric8.kubernetes.api.model.Secret.class), "", "ConfigMap")
+                    .watches(manager.informers().informer(ConfigMap.class, io.capstan.runtime.informer.Selectors.labels(
+                            "parent")), cm -> new ObjectKey(cm.getMetadata().getNamespace(),
+                            cm.getMetadata().getLabels().get("parent")));
+            manager.add(controller);
+            manager.start();
+            ConfigMap parent = configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("parent")
+                    .addToLabels("role", "parent").endMetadata().build()).create();
+            ObjectKey parentKey = new ObjectKey(namespace.name(), "parent");
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(parentKey));
+
+            reconciled.clear();
+            cluster.client().secrets().inNamespace(namespace.name()).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                    .withNewMetadata().withName("child").addNewOwnerReference().withApiVersion("v1").withKind("ConfigMap")
+                    .withName("parent").withUid(parent.getMetadata().getUid()).withController(true).endOwnerReference()
+                    .endMetadata().build()).create();
+            cluster.client().secrets().inNamespace(namespace.name()).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                    .withNewMetadata().withName("not-controlled").addNewOwnerReference().withApiVersion("v1")
+                    .withKind("ConfigMap").withName("other").withUid("0").withController(false).endOwnerReference()
+                    .endMetadata().build()).create();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(parentKey));
+
+            reconciled.clear();
+            configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("mapped").addToLabels("parent", "elsewhere")
+                    .endMetadata().build()).create();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(new ObjectKey(namespace.name(),
+                    "elsewhere")));
+            assertThat(reconciled).as("the secret without a controlling owner woke nobody")
+                    .doesNotContain(new ObjectKey(namespace.name(), "other"));
+
+            reconciled.clear();
+            configMaps.withName("parent").edit(cm -> new ConfigMapBuilder(cm).addToData("status-like", "write").build());
+            configMaps.withName("parent").delete();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(parentKey));
+            assertThat(reconciled).as("the data-only update (no new generation) was filtered, the deletion was not")
+                    .containsOnlyOnce(parentKey);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.capstan.framework.controller;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.capstan.framework.admission.FrameworkValidation;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
@@ -13,10 +12,12 @@ import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
 import io.capstan.framework.model.StatusCompression;
 import io.capstan.runtime.client.Deletions;
-import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.ExpectedStatus;
 import io.capstan.runtime.controller.LeaderWork;
+import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.controller.Watches;
 import io.capstan.runtime.events.EventReason;
 import io.capstan.runtime.events.EventRecorder;
 import io.capstan.runtime.informer.Informers;
@@ -45,10 +46,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Framework controller: FrameworkController's engine on Capstan's runtime. Three shared informers (Frameworks,
- * and the ConfigMaps and pods labelled {@code FC_FRAMEWORK_NAME}), one work queue keyed {@code namespace/name}, and
- * an in-memory "expected status" per Framework so a stale cache never makes status go backwards. Status is written
- * through the status subresource, so the user's spec (with any fields the Java model does not know) is never
- * rewritten.
+ * and the ConfigMaps and pods labelled {@code FC_FRAMEWORK_NAME}), one work queue of {@link ObjectKey}s, and an
+ * {@link ExpectedStatus} per Framework, so a stale cache never makes status go backwards and status writes never touch
+ * the user's spec or a re-created Framework of the same name.
  */
 public final class FrameworkController implements LeaderWork {
 
@@ -66,19 +66,15 @@ public final class FrameworkController implements LeaderWork {
     private final SharedIndexInformer<Framework> frameworks;
     private final SharedIndexInformer<ConfigMap> configMaps;
     private final SharedIndexInformer<Pod> pods;
-    private final Controller<String> controller;
-    private final Map<String, Expected> expected = new ConcurrentHashMap<>();
+    private final Controller<ObjectKey> controller;
+    private final ExpectedStatus<Framework, FrameworkStatus> expected;
     /** The generation of each Framework whose spec problems were last reported, so each is reported once. */
-    private final Map<String, Long> reportedProblems = new ConcurrentHashMap<>();
+    private final Map<ObjectKey, Long> reportedProblems = new ConcurrentHashMap<>();
     private final PodFailureClassifier classifier;
     private final Snapshots snapshots;
     private final RandomGenerator random = RandomGenerator.getDefault();
     private final MeterRegistry metrics;
     private final Counter statusWrites;
-
-    /** The status this controller last decided for a Framework instance, and whether it reached the API server. */
-    private record Expected(String uid, FrameworkStatus status, boolean remoteSynced) {
-    }
 
     public FrameworkController(KubernetesClient client, Informers informers, FrameworkConfig config, EventRecorder events,
             MeterRegistry metrics, Clock clock) {
@@ -93,18 +89,27 @@ public final class FrameworkController implements LeaderWork {
         this.pods = informers.informer(Pod.class, Selectors.labels(Names.FRAMEWORK_NAME));
         this.classifier = new PodFailureClassifier(config.podFailureSpec);
         this.snapshots = new Snapshots(config.logObjectSnapshot, client.getKubernetesSerialization());
-        this.controller = Controller.<String>builder("framework", this::sync).kind("Framework")
+        this.controller = Controller.<ObjectKey>builder("framework", this::sync).kind("Framework")
                 .workers(config.workerNumber).metrics(metrics).build();
         this.statusWrites = Counter.builder("capstan.framework.status.writes").description("Framework status writes")
                 .register(metrics);
+        var uidGuardedPatch = ExpectedStatus.uidGuardedPatch(client, Framework.class);
+        this.expected = new ExpectedStatus<>(FrameworkController::copy, (framework, status) -> {
+            uidGuardedPatch.accept(framework, status);
+            statusWrites.increment();
+        });
         for (FrameworkState state : FrameworkState.values()) {
             Gauge.builder("capstan.frameworks", this, c -> c.countInState(state)).tag("state", state.name())
                     .description("Frameworks in the cache by state").register(metrics);
         }
         log.debug("Framework controller configuration:\n{}", config.describe());
-        frameworks.addEventHandler(new FrameworkEvents());
-        configMaps.addEventHandler(new DependentEvents<>(false));
-        pods.addEventHandler(new DependentEvents<>(true));
+        frameworks.addEventHandler(new FrameworkBookkeeping());
+        pods.addEventHandler(new PodBookkeeping());
+        // Only spec and metadata changes of a Framework matter: this controller's own status writes do not loop back.
+        // Its ConfigMaps and pods carry its name in a label (the pods are owned by the ConfigMap, not the Framework).
+        Watches.of(controller).forPrimary(frameworks, Watches::specOrDeletionChanged)
+                .watches(configMaps, FrameworkController::frameworkOf)
+                .watches(pods, FrameworkController::frameworkOf);
     }
 
     private double countInState(FrameworkState state) {
@@ -123,73 +128,47 @@ public final class FrameworkController implements LeaderWork {
         stateChanges.close();
     }
 
-    private static String key(HasMetadata object) {
-        return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
+    /** The Framework a ConfigMap or pod belongs to, by its {@code FC_FRAMEWORK_NAME} label. */
+    private static ObjectKey frameworkOf(HasMetadata object) {
+        String framework = object.getMetadata().getLabels() == null ? null
+                : object.getMetadata().getLabels().get(Names.FRAMEWORK_NAME);
+        return framework == null ? null : new ObjectKey(object.getMetadata().getNamespace(), framework);
     }
 
-    // ----- event routing ---------------------------------------------------------------------------------------------
+    // ----- bookkeeping on events (routing is in the constructor) -------------------------------------------------------
 
-    private final class FrameworkEvents implements ResourceEventHandler<Framework> {
+    private final class FrameworkBookkeeping implements ResourceEventHandler<Framework> {
         @Override
         public void onAdd(Framework framework) {
-            controller.queue().add(key(framework));
         }
 
         @Override
         public void onUpdate(Framework oldFramework, Framework newFramework) {
-            String key = key(newFramework);
             if (!Objects.equals(oldFramework.getMetadata().getUid(), newFramework.getMetadata().getUid())) {
-                expected.remove(key);
-                controller.queue().add(key);
-                return;
-            }
-            // Only spec and metadata changes matter; this controller's own status writes do not loop back.
-            if (!Objects.equals(oldFramework.getMetadata().getGeneration(), newFramework.getMetadata().getGeneration())
-                    || !Objects.equals(oldFramework.getMetadata().getDeletionTimestamp(),
-                            newFramework.getMetadata().getDeletionTimestamp())) {
-                controller.queue().add(key);
+                expected.forget(ObjectKey.of(newFramework));
             }
         }
 
         @Override
         public void onDelete(Framework framework, boolean deletedFinalStateUnknown) {
             snapshots.onFrameworkDeletion(framework);
-            expected.remove(key(framework));
-            controller.queue().add(key(framework));
+            expected.forget(ObjectKey.of(framework));
         }
     }
 
-    /** A ConfigMap or pod of a Framework changed: sync the Framework it belongs to. */
-    private final class DependentEvents<T extends HasMetadata> implements ResourceEventHandler<T> {
-        private final boolean pod;
-
-        DependentEvents(boolean pod) {
-            this.pod = pod;
+    private final class PodBookkeeping implements ResourceEventHandler<Pod> {
+        @Override
+        public void onAdd(Pod pod) {
         }
 
         @Override
-        public void onAdd(T object) {
-            enqueueOwner(object);
+        public void onUpdate(Pod oldPod, Pod newPod) {
         }
 
         @Override
-        public void onUpdate(T oldObject, T newObject) {
-            enqueueOwner(newObject);
-        }
-
-        @Override
-        public void onDelete(T object, boolean deletedFinalStateUnknown) {
-            if (pod && belongsToCachedFramework((Pod) object)) {
-                snapshots.onPodDeletion(object);
-            }
-            enqueueOwner(object);
-        }
-
-        private void enqueueOwner(T object) {
-            String framework = object.getMetadata().getLabels() == null ? null
-                    : object.getMetadata().getLabels().get(Names.FRAMEWORK_NAME);
-            if (framework != null) {
-                controller.queue().add(object.getMetadata().getNamespace() + "/" + framework);
+        public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+            if (belongsToCachedFramework(pod)) {
+                snapshots.onPodDeletion(pod);
             }
         }
     }
@@ -219,7 +198,7 @@ public final class FrameworkController implements LeaderWork {
      * pass of the queue. The write is durable before the next round starts, exactly as when the next round came from
      * the queue; the work queue still keeps two workers off the same Framework.
      */
-    private Result sync(String key) throws IOException {
+    private Result sync(ObjectKey key) throws IOException {
         for (int round = 1; ; round++) {
             Round done = syncRound(key);
             if (!done.persisted()) {
@@ -237,26 +216,15 @@ public final class FrameworkController implements LeaderWork {
     private record Round(Result timer, boolean persisted) {
     }
 
-    private Round syncRound(String key) throws IOException {
-        Framework framework = frameworks.getIndexer().getByKey(key);
+    private Round syncRound(ObjectKey key) throws IOException {
+        Framework framework = frameworks.getIndexer().getByKey(key.toString());
         if (framework == null) {
-            expected.remove(key);
+            expected.forget(key);
             reportedProblems.remove(key);
             return new Round(Result.done(), false);
         }
         reportSpecProblems(key, framework);
-        String uid = framework.getMetadata().getUid();
-        Expected known = expected.get(key);
-        FrameworkStatus persisted;
-        if (known != null && known.uid().equals(uid)) {
-            if (!known.remoteSynced()) {
-                writeStatus(framework, known.status());
-                expected.put(key, new Expected(uid, known.status(), true));
-            }
-            persisted = copy(known.status());
-        } else {
-            persisted = framework.getStatus() == null ? null : copy(framework.getStatus());
-        }
+        FrameworkStatus persisted = expected.current(framework, framework.getStatus());
         if (persisted != null) {
             StatusCompression.decompress(persisted.attemptStatus);
         }
@@ -289,9 +257,7 @@ public final class FrameworkController implements LeaderWork {
             if (config.largeFrameworkCompression) {
                 StatusCompression.compress(toWrite.attemptStatus);
             }
-            expected.put(key, new Expected(uid, toWrite, false));
-            writeStatus(framework, toWrite);
-            expected.put(key, new Expected(uid, toWrite, true));
+            expected.write(framework, toWrite);
             if (failure != null) {
                 throw failure;
             }
@@ -305,7 +271,7 @@ public final class FrameworkController implements LeaderWork {
     }
 
     /** A Framework that got past the admission webhook with problems it would have rejected: say so, once. */
-    private void reportSpecProblems(String key, Framework framework) {
+    private void reportSpecProblems(ObjectKey key, Framework framework) {
         Long generation = framework.getMetadata().getGeneration();
         if (generation == null || generation.equals(reportedProblems.get(key))) {
             return;
@@ -325,22 +291,6 @@ public final class FrameworkController implements LeaderWork {
         view.setSpec(cached.getSpec());
         view.setStatus(status);
         return view;
-    }
-
-    /**
-     * Writes the whole status through the status subresource as a JSON patch that first tests the UID: no
-     * resourceVersion, so no conflicts with the user's spec edits or with this controller's own previous write that
-     * the cache has not caught up with (this controller is the only status writer), yet never onto a re-created
-     * Framework of the same name.
-     */
-    private void writeStatus(Framework cached, FrameworkStatus status) {
-        ArrayNode patch = JSON.createArrayNode();
-        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", cached.getMetadata().getUid());
-        patch.addObject().put("op", "add").put("path", "/status").set("value", JSON.valueToTree(status));
-        // Neither a GET before nor a decoded answer after: the controller's own expected status is what it reads next.
-        RawRequests.write(client, "PATCH", RawRequests.path(Framework.class, cached.getMetadata().getNamespace(),
-                cached.getMetadata().getName()) + "/status", RawRequests.JSON_PATCH, patch.toString());
-        statusWrites.increment();
     }
 
     private static FrameworkStatus copy(FrameworkStatus status) {
