@@ -159,6 +159,10 @@ class ManagerIT {
                     .doesNotContain(new ObjectKey(namespace.name(), "other"));
 
             reconciled.clear();
+            cluster.client().secrets().inNamespace(namespace.name()).withName("child").delete();
+            await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(parentKey));
+
+            reconciled.clear();
             configMaps.withName("parent").edit(cm -> new ConfigMapBuilder(cm).addToData("status-like", "write").build());
             configMaps.withName("parent").delete();
             await().atMost(Duration.ofSeconds(10)).until(() -> reconciled.contains(parentKey));

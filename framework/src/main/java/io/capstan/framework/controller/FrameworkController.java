@@ -11,10 +11,11 @@ import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
 import io.capstan.framework.model.StatusCompression;
-import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.ClusterAccess;
 import io.capstan.runtime.controller.Controller;
 import io.capstan.runtime.controller.ExpectedStatus;
 import io.capstan.runtime.controller.LeaderWork;
+import io.capstan.runtime.controller.LiveClusterAccess;
 import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
 import io.capstan.runtime.controller.Watches;
@@ -23,7 +24,6 @@ import io.capstan.runtime.events.EventRecorder;
 import io.capstan.runtime.informer.Informers;
 import io.capstan.runtime.informer.Selectors;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -57,7 +57,6 @@ public final class FrameworkController implements LeaderWork {
     /** Consecutive rounds one worker gives a Framework that keeps persisting steps. */
     private static final int MAX_ROUNDS_IN_A_ROW = 8;
 
-    private final KubernetesClient client;
     private final FrameworkConfig config;
     private final EventRecorder events;
     /** A second gathers the changes of a busy Framework into one Event; quiet ones still get theirs at once-ish. */
@@ -75,10 +74,10 @@ public final class FrameworkController implements LeaderWork {
     private final RandomGenerator random = RandomGenerator.getDefault();
     private final MeterRegistry metrics;
     private final Counter statusWrites;
+    private final ClusterAccess cluster;
 
     public FrameworkController(KubernetesClient client, Informers informers, FrameworkConfig config, EventRecorder events,
             MeterRegistry metrics, Clock clock) {
-        this.client = client;
         this.config = config;
         this.events = events;
         this.stateChanges = new StateChangeEvents(events, Duration.ofSeconds(1));
@@ -87,6 +86,7 @@ public final class FrameworkController implements LeaderWork {
         this.frameworks = informers.informer(Framework.class);
         this.configMaps = informers.informer(ConfigMap.class, Selectors.labels(Names.FRAMEWORK_NAME));
         this.pods = informers.informer(Pod.class, Selectors.labels(Names.FRAMEWORK_NAME));
+        this.cluster = LiveClusterAccess.on(client).cache(ConfigMap.class, configMaps).cache(Pod.class, pods).build();
         this.classifier = new PodFailureClassifier(config.podFailureSpec);
         this.snapshots = new Snapshots(config.logObjectSnapshot, client.getKubernetesSerialization());
         this.controller = Controller.<ObjectKey>builder("framework", this::sync).kind("Framework")
@@ -240,7 +240,7 @@ public final class FrameworkController implements LeaderWork {
         } else {
             working = copy(persisted);
             Framework view = viewWith(framework, working);
-            FrameworkSync round = new FrameworkSync(view, working, config, new LiveCluster(), clock, new EventObserver(view),
+            FrameworkSync round = new FrameworkSync(view, working, config, cluster, clock, new EventObserver(view),
                     classifier, random);
             try {
                 timer = round.run();
@@ -345,60 +345,6 @@ public final class FrameworkController implements LeaderWork {
         public void taskTransition(TaskState state) {
             Counter.builder("capstan.framework.task.transitions").tag("state", state.name())
                     .description("Task state transitions").register(metrics).increment();
-        }
-    }
-
-    /** Reads caches and the API server, writes through the API server; deletes carry UID preconditions. */
-    private final class LiveCluster implements ClusterAccess {
-
-        @Override
-        public Optional<ConfigMap> cachedConfigMap(String namespace, String name) {
-            return Optional.ofNullable(configMaps.getIndexer().getByKey(namespace + "/" + name));
-        }
-
-        @Override
-        public Optional<Pod> cachedPod(String namespace, String name) {
-            return Optional.ofNullable(pods.getIndexer().getByKey(namespace + "/" + name));
-        }
-
-        @Override
-        public Optional<ConfigMap> liveConfigMap(String namespace, String name) {
-            return Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(name).get());
-        }
-
-        @Override
-        public Optional<Pod> livePod(String namespace, String name) {
-            return Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get());
-        }
-
-        @Override
-        public Optional<Framework> liveFramework(String namespace, String name) {
-            return Optional.ofNullable(client.resources(Framework.class).inNamespace(namespace).withName(name).get());
-        }
-
-        @Override
-        public ConfigMap createConfigMap(ConfigMap configMap) {
-            return client.configMaps().inNamespace(configMap.getMetadata().getNamespace()).resource(configMap).create();
-        }
-
-        @Override
-        public Pod createPod(Pod pod) {
-            return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create();
-        }
-
-        @Override
-        public Deletions.Outcome deleteConfigMap(String namespace, String name, String uid) {
-            return Deletions.deleteWithUid(client, ConfigMap.class, namespace, name, uid, null, null);
-        }
-
-        @Override
-        public Deletions.Outcome deletePod(String namespace, String name, String uid, Long gracePeriodSeconds) {
-            return Deletions.deleteWithUid(client, Pod.class, namespace, name, uid, gracePeriodSeconds, null);
-        }
-
-        @Override
-        public Deletions.Outcome deleteFramework(String namespace, String name, String uid) {
-            return Deletions.deleteWithUid(client, Framework.class, namespace, name, uid, null, DeletionPropagation.FOREGROUND);
         }
     }
 }

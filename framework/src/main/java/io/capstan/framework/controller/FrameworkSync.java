@@ -23,10 +23,12 @@ import io.capstan.framework.model.PodFailureClassifier;
 import io.capstan.framework.model.RetryDecision;
 import io.capstan.framework.model.TaskPods;
 import io.capstan.framework.model.Timestamps;
-import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.ClusterAccess;
+import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
 import io.capstan.runtime.events.EventReason;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -112,6 +114,11 @@ final class FrameworkSync {
 
     private void after(Duration delay) {
         timer = timer.orSooner(Result.requeueAfter(delay));
+    }
+
+    /** An object of the Framework's namespace. */
+    private ObjectKey key(String objectName) {
+        return new ObjectKey(namespace, objectName);
     }
 
     // ----- status construction ----------------------------------------------------------------------------------------
@@ -367,7 +374,7 @@ final class FrameworkSync {
     /** The attempt's ConfigMap in the cache, if it is the one recorded (same UID). */
     private Optional<ConfigMap> ownConfigMap() {
         String uid = status.attemptStatus.configMapUID;
-        return cluster.cachedConfigMap(namespace, Names.configMapName(name))
+        return cluster.cached(ConfigMap.class, key(Names.configMapName(name)))
                 .filter(cm -> uid != null && uid.equals(cm.getMetadata().getUid()));
     }
 
@@ -378,8 +385,9 @@ final class FrameworkSync {
 
     /** With Stop before a ConfigMap was recorded: a ConfigMap this Framework controls is a leftover; delete it. */
     private void deleteLeftoverConfigMap() {
-        cluster.liveConfigMap(namespace, Names.configMapName(name)).filter(this::controlledByFramework)
-                .ifPresent(cm -> cluster.deleteConfigMap(namespace, cm.getMetadata().getName(), cm.getMetadata().getUid()));
+        cluster.live(ConfigMap.class, key(Names.configMapName(name))).filter(this::controlledByFramework)
+                .ifPresent(cm -> cluster.delete(ConfigMap.class, key(cm.getMetadata().getName()), cm.getMetadata().getUid(),
+                        null, null));
     }
 
     private boolean controlledByFramework(ConfigMap configMap) {
@@ -398,15 +406,16 @@ final class FrameworkSync {
         FrameworkAttemptStatus attempt = status.attemptStatus;
         ConfigMap created;
         try {
-            created = cluster.createConfigMap(TaskPods.configMap(framework, attempt.id));
+            created = cluster.create(TaskPods.configMap(framework, attempt.id));
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
-                Optional<ConfigMap> existing = cluster.liveConfigMap(namespace, Names.configMapName(name));
+                Optional<ConfigMap> existing = cluster.live(ConfigMap.class, key(Names.configMapName(name)));
                 if (existing.isPresent() && controlledByFramework(existing.get())) {
                     observer.event(FrameworkReason.LeakedObjectDeleted, "Deleting ConfigMap " + attempt.configMapName
                             + " (uid " + existing.get().getMetadata().getUid() + ") that this Framework controls but "
                             + "never recorded");
-                    cluster.deleteConfigMap(namespace, attempt.configMapName, existing.get().getMetadata().getUid());
+                    cluster.delete(ConfigMap.class, key(attempt.configMapName), existing.get().getMetadata().getUid(),
+                            null, null);
                 } else {
                     observer.event(FrameworkReason.ObjectNameConflict, "ConfigMap " + attempt.configMapName
                             + " already exists and is not controlled by this Framework; it is left alone and creation "
@@ -432,8 +441,8 @@ final class FrameworkSync {
         if (uid == null) {
             return;
         }
-        cluster.deleteConfigMap(namespace, Names.configMapName(name), uid);
-        Optional<ConfigMap> still = cluster.liveConfigMap(namespace, Names.configMapName(name))
+        cluster.delete(ConfigMap.class, key(Names.configMapName(name)), uid, null, null);
+        Optional<ConfigMap> still = cluster.live(ConfigMap.class, key(Names.configMapName(name)))
                 .filter(cm -> uid.equals(cm.getMetadata().getUid()));
         if (still.isPresent()) {
             throw new IllegalStateException("ConfigMap " + Names.configMapName(name) + " (uid " + uid
@@ -464,7 +473,7 @@ final class FrameworkSync {
             }
         }
         if (status.state == FrameworkState.AttemptDeletionPending) {
-            cluster.deleteConfigMap(namespace, attempt.configMapName, attempt.configMapUID);
+            cluster.delete(ConfigMap.class, key(attempt.configMapName), attempt.configMapUID, null, null);
             transition(FrameworkState.AttemptDeletionRequested, "Requested deletion of ConfigMap " + attempt.configMapName);
             return persist();
         }
@@ -593,11 +602,11 @@ final class FrameworkSync {
         }
         String uid = framework.getMetadata().getUid();
         if (framework.getMetadata().getDeletionTimestamp() == null) {
-            cluster.deleteFramework(namespace, name, uid);
+            cluster.delete(Framework.class, key(name), uid, null, DeletionPropagation.FOREGROUND);
             observer.event(FrameworkReason.FrameworkDeleted, "Deleted after being kept "
                     + config.frameworkCompletedRetainSec + "s after completion");
         }
-        if (cluster.liveFramework(namespace, name).filter(f -> uid.equals(f.getMetadata().getUid())).isPresent()) {
+        if (cluster.live(Framework.class, key(name)).filter(f -> uid.equals(f.getMetadata().getUid())).isPresent()) {
             throw new IllegalStateException("Framework " + namespace + "/" + name + " is still being deleted");
         }
         return timer;
@@ -703,8 +712,9 @@ final class FrameworkSync {
                 if (task.deletionPending || roleSpec == null) {
                     // A pod created but never recorded (a crash in between) is in the synced cache: unlike the peer,
                     // no GET per task, which made draining a 1,500-task ScaleDown take seconds.
-                    cluster.cachedPod(namespace, podName).filter(pod -> controlledBy(pod, configMap))
-                            .ifPresent(pod -> cluster.deletePod(namespace, podName, pod.getMetadata().getUid(), null));
+                    cluster.cached(Pod.class, key(podName)).filter(pod -> controlledBy(pod, configMap))
+                            .ifPresent(pod -> cluster.delete(Pod.class, key(podName), pod.getMetadata().getUid(), null,
+                                    null));
                     completeTaskAttempt(role, task, CompletionCodes.status(new TaskAttemptCompletionStatus(),
                             CompletionCodes.DELETE_TASK_REQUESTED, "User has requested to delete the Task by Framework "
                                     + "ScaleDown"), true);
@@ -758,7 +768,7 @@ final class FrameworkSync {
 
     private Optional<Pod> ownPod(TaskStatus task) {
         String uid = task.attemptStatus.podUID;
-        return cluster.cachedPod(namespace, task.attemptStatus.podName)
+        return cluster.cached(Pod.class, key(task.attemptStatus.podName))
                 .filter(pod -> uid != null && uid.equals(pod.getMetadata().getUid()));
     }
 
@@ -772,8 +782,9 @@ final class FrameworkSync {
         if (uid == null) {
             return;
         }
-        cluster.deletePod(namespace, task.attemptStatus.podName, uid, null);
-        if (cluster.livePod(namespace, task.attemptStatus.podName).filter(p -> uid.equals(p.getMetadata().getUid())).isPresent()) {
+        cluster.delete(Pod.class, key(task.attemptStatus.podName), uid, null, null);
+        if (cluster.live(Pod.class, key(task.attemptStatus.podName)).filter(p -> uid.equals(p.getMetadata().getUid()))
+                .isPresent()) {
             throw new IllegalStateException("Pod " + task.attemptStatus.podName + " (uid " + uid
                     + ") still exists after deletion; retrying");
         }
@@ -792,14 +803,14 @@ final class FrameworkSync {
         }
         Pod created;
         try {
-            created = cluster.createPod(pod);
+            created = cluster.create(pod);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
-                Optional<Pod> existing = cluster.livePod(namespace, attempt.podName);
+                Optional<Pod> existing = cluster.live(Pod.class, key(attempt.podName));
                 if (existing.isPresent() && controlledBy(existing.get(), configMap)) {
                     observer.event(FrameworkReason.LeakedObjectDeleted, "Deleting pod " + attempt.podName + " (uid "
                             + existing.get().getMetadata().getUid() + ") that this attempt controls but never recorded");
-                    cluster.deletePod(namespace, attempt.podName, existing.get().getMetadata().getUid(), null);
+                    cluster.delete(Pod.class, key(attempt.podName), existing.get().getMetadata().getUid(), null, null);
                 } else {
                     observer.event(FrameworkReason.ObjectNameConflict, "Pod " + attempt.podName + " already exists and is "
                             + "not controlled by this Framework; it is left alone and creation is retried");
@@ -885,7 +896,7 @@ final class FrameworkSync {
             if (entryState(task) != TaskState.AttemptDeletionPending) {
                 return;
             }
-            cluster.deletePod(namespace, attempt.podName, attempt.podUID, null);
+            cluster.delete(Pod.class, key(attempt.podName), attempt.podUID, null, null);
             taskTransition(role, task, TaskState.AttemptDeletionRequested, "Requested deletion of pod " + attempt.podName);
         }
     }
@@ -924,8 +935,8 @@ final class FrameworkSync {
         }
         observer.event(FrameworkReason.PodForceDeleted, "Force deleting pod " + task.attemptStatus.podName
                 + ": its graceful deletion did not finish within podGracefulDeletionTimeoutSec " + timeout + "s");
-        cluster.deletePod(namespace, task.attemptStatus.podName, task.attemptStatus.podUID, 0L);
-        if (cluster.livePod(namespace, task.attemptStatus.podName)
+        cluster.delete(Pod.class, key(task.attemptStatus.podName), task.attemptStatus.podUID, 0L, null);
+        if (cluster.live(Pod.class, key(task.attemptStatus.podName))
                 .filter(p -> task.attemptStatus.podUID.equals(p.getMetadata().getUid())).isPresent()) {
             throw new IllegalStateException("pod " + task.attemptStatus.podName + " still exists after force deletion "
                     + "(finalizers?); retrying");

@@ -13,8 +13,9 @@ import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
-import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
+import io.capstan.testkit.InMemoryClusterAccess;
 import io.capstan.runtime.events.EventReason;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -38,107 +39,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The sync rounds against an in-memory cluster whose informer cache can be made to miss objects: the cases a real
- * API server cannot produce on demand (reference §9 row 32, local-cache creation timeouts), and the
+ * API server cannot produce on demand (FrameworkController's local-cache creation timeouts), and the
  * persist-before-act discipline.
  */
 class FrameworkSyncTest {
-
-    /** Objects by name; an object is in the "cache" unless hidden. Every mutation is logged. */
-    private static final class FakeCluster implements ClusterAccess {
-        final Map<String, HasMetadata> live = new HashMap<>();
-        final Set<String> hiddenFromCache = new HashSet<>();
-        final List<String> calls = new ArrayList<>();
-        boolean hideNewConfigMaps;
-        boolean hideNewPods;
-
-        private <T extends HasMetadata> Optional<T> get(Class<T> type, String name, boolean cached) {
-            HasMetadata object = live.get(name);
-            if (!type.isInstance(object) || (cached && hiddenFromCache.contains(name))) {
-                return Optional.empty();
-            }
-            return Optional.of(type.cast(object));
-        }
-
-        private <T extends HasMetadata> T create(T object) {
-            String name = object.getMetadata().getName();
-            if (live.containsKey(name)) {
-                throw new io.fabric8.kubernetes.client.KubernetesClientException("already exists", 409, null);
-            }
-            object.getMetadata().setUid(UUID.randomUUID().toString());
-            live.put(name, object);
-            if (object instanceof ConfigMap ? hideNewConfigMaps : hideNewPods) {
-                hiddenFromCache.add(name);
-            } else {
-                hiddenFromCache.remove(name);
-            }
-            calls.add("create " + object.getKind() + " " + name);
-            return object;
-        }
-
-        private Deletions.Outcome delete(String kind, String name, String uid) {
-            HasMetadata object = live.get(name);
-            if (object == null) {
-                return Deletions.Outcome.NOT_FOUND;
-            }
-            if (!object.getMetadata().getUid().equals(uid)) {
-                return Deletions.Outcome.UID_MISMATCH;
-            }
-            live.remove(name);
-            calls.add("delete " + kind + " " + name);
-            return Deletions.Outcome.DELETED;
-        }
-
-        @Override
-        public Optional<ConfigMap> cachedConfigMap(String namespace, String name) {
-            return get(ConfigMap.class, name, true);
-        }
-
-        @Override
-        public Optional<Pod> cachedPod(String namespace, String name) {
-            return get(Pod.class, name, true);
-        }
-
-        @Override
-        public Optional<ConfigMap> liveConfigMap(String namespace, String name) {
-            return get(ConfigMap.class, name, false);
-        }
-
-        @Override
-        public Optional<Pod> livePod(String namespace, String name) {
-            return get(Pod.class, name, false);
-        }
-
-        @Override
-        public Optional<Framework> liveFramework(String namespace, String name) {
-            return Optional.empty();
-        }
-
-        @Override
-        public ConfigMap createConfigMap(ConfigMap configMap) {
-            return create(configMap);
-        }
-
-        @Override
-        public Pod createPod(Pod pod) {
-            return create(pod);
-        }
-
-        @Override
-        public Deletions.Outcome deleteConfigMap(String namespace, String name, String uid) {
-            return delete("ConfigMap", name, uid);
-        }
-
-        @Override
-        public Deletions.Outcome deletePod(String namespace, String name, String uid, Long gracePeriodSeconds) {
-            return delete("Pod", name, uid);
-        }
-
-        @Override
-        public Deletions.Outcome deleteFramework(String namespace, String name, String uid) {
-            calls.add("delete Framework " + name);
-            return Deletions.Outcome.DELETED;
-        }
-    }
 
     private static final class MutableClock extends Clock {
         Instant now = Instant.parse("2026-11-23T10:00:00Z");
@@ -185,7 +89,7 @@ class FrameworkSyncTest {
         }
     };
 
-    private final FakeCluster cluster = new FakeCluster();
+    private final InMemoryClusterAccess cluster = new InMemoryClusterAccess();
     private final MutableClock clock = new MutableClock();
     private final FrameworkConfig config = FrameworkConfig.defaults();
     private final Framework framework = new Framework();
@@ -204,6 +108,10 @@ class FrameworkSyncTest {
                 List.of(Map.of("name", "main", "image", "busybox"))))));
         framework.getSpec().getTaskRoles().add(role);
         status = FrameworkSync.initialStatus(framework, clock);
+    }
+
+    private Pod livePod(String name) {
+        return cluster.live(Pod.class, new ObjectKey("ns", name)).orElseThrow();
     }
 
     private Result round() {
@@ -237,12 +145,12 @@ class FrameworkSyncTest {
 
     @Test
     void aConfigMapThatNeverReachesTheCacheTimesOutAsMinus110() {
-        cluster.hideNewConfigMaps = true;
+        cluster.hideCreated(ConfigMap.class);
 
         Result waiting = settle();
 
         assertThat(status.state).isEqualTo(FrameworkState.AttemptCreationRequested);
-        assertThat(cluster.calls).containsExactly("create ConfigMap fw-attempt");
+        assertThat(cluster.calls()).containsExactly("create ConfigMap fw-attempt");
         assertThat(waiting.after()).isEqualTo(Duration.ofSeconds(300));
 
         clock.now = clock.now.plusSeconds(299);
@@ -250,12 +158,12 @@ class FrameworkSyncTest {
         assertThat(status.state).isEqualTo(FrameworkState.AttemptCreationRequested);
 
         clock.now = clock.now.plusSeconds(1);
-        cluster.hideNewConfigMaps = false;
+        cluster.showCreated(ConfigMap.class);
         settle();
 
         // The timed-out attempt: ConfigMap deleted by UID, code -110 (Transient), so the fancy policy retries it
         // without counting; the new attempt's ConfigMap reaches the cache.
-        assertThat(cluster.calls).containsSubsequence("create ConfigMap fw-attempt", "delete ConfigMap fw-attempt",
+        assertThat(cluster.calls()).containsSubsequence("create ConfigMap fw-attempt", "delete ConfigMap fw-attempt",
                 "create ConfigMap fw-attempt");
         assertThat(status.retryPolicyStatus.totalRetriedCount).isEqualTo(1);
         assertThat(status.retryPolicyStatus.accountableRetriedCount).isZero();
@@ -265,18 +173,18 @@ class FrameworkSyncTest {
 
     @Test
     void aPodThatNeverReachesTheCacheTimesOutAsMinus111() {
-        cluster.hideNewPods = true;
+        cluster.hideCreated(Pod.class);
         settle();
         assertThat(status.state).isEqualTo(FrameworkState.AttemptPreparing);
         assertThat(task().state).isEqualTo(TaskState.AttemptCreationRequested);
         String firstPodUid = task().attemptStatus.podUID;
 
         clock.now = clock.now.plusSeconds(300);
-        cluster.hideNewPods = false;
+        cluster.showCreated(Pod.class);
         settle();
 
-        assertThat(cluster.live.get("fw-worker-0").getMetadata().getUid()).isNotEqualTo(firstPodUid);
-        assertThat(cluster.calls).containsSubsequence("create Pod fw-worker-0", "delete Pod fw-worker-0", "create Pod fw-worker-0");
+        assertThat(livePod("fw-worker-0").getMetadata().getUid()).isNotEqualTo(firstPodUid);
+        assertThat(cluster.calls()).containsSubsequence("create Pod fw-worker-0", "delete Pod fw-worker-0", "create Pod fw-worker-0");
         assertThat(task().retryPolicyStatus.totalRetriedCount).isEqualTo(1);
         assertThat(task().retryPolicyStatus.accountableRetriedCount).isZero();
         assertThat(task().attemptStatus.id).isEqualTo(1);
@@ -288,7 +196,7 @@ class FrameworkSyncTest {
         // Reference §9 row 43: a node that stops reporting turns pods Unknown; that alone must neither fail nor
         // retry the task. Pending keeps it Preparing however long it lasts.
         settle();
-        Pod pod = (Pod) cluster.live.get("fw-worker-0");
+        Pod pod = livePod("fw-worker-0");
         pod.setStatus(new PodStatusBuilder().withPhase("Pending").build());
         clock.now = clock.now.plus(Duration.ofDays(1));
         settle();
@@ -302,7 +210,7 @@ class FrameworkSyncTest {
         String before = statusJson();
         settle();
         assertThat(statusJson()).isEqualTo(before);
-        assertThat(cluster.calls).doesNotContain("delete Pod fw-worker-0");
+        assertThat(cluster.calls()).doesNotContain("delete Pod fw-worker-0");
 
         pod.setStatus(new PodStatusBuilder().withPhase("Succeeded").build());
         settle();
@@ -314,7 +222,7 @@ class FrameworkSyncTest {
         // Round by round: a round that creates something must not be the round that decided to.
         List<String> trace = new ArrayList<>();
         for (int round = 0; round < 6; round++) {
-            int callsBefore = cluster.calls.size();
+            int callsBefore = cluster.calls().size();
             String before = statusJson();
             String states = status.state + "/" + task().state;
             Result outcome = round();
@@ -322,7 +230,7 @@ class FrameworkSyncTest {
                 break;
             }
             trace.add(states + " -> " + status.state + "/" + task().state + " "
-                    + cluster.calls.subList(callsBefore, cluster.calls.size()));
+                    + cluster.calls().subList(callsBefore, cluster.calls().size()));
         }
 
         assertThat(trace).containsExactly(
@@ -341,7 +249,7 @@ class FrameworkSyncTest {
 
         settle();
 
-        assertThat(cluster.calls).containsExactly("create ConfigMap fw-attempt", "delete ConfigMap fw-attempt");
+        assertThat(cluster.calls()).containsExactly("create ConfigMap fw-attempt", "delete ConfigMap fw-attempt");
         assertThat(status.state).isEqualTo(FrameworkState.Completed);
         assertThat(status.attemptStatus.completionStatus.code).isEqualTo(-210);
         assertThat(task().attemptStatus.completionStatus.code).isEqualTo(-220);
