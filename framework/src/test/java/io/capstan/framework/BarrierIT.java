@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The FrameworkBarrier against real Frameworks (reference §9 row 42); waiting is simulated with a clock. */
+/** The FrameworkBarrier against real Frameworks (FrameworkController's pkg/barrier/barrier.go); waiting is simulated with a clock. */
 @EmbeddedCluster
 class BarrierIT {
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 
 /**
- * The API surface (reference §1, §9 row 1): the CRD, what the schema rejects, what the admission webhook rejects, and
+ * The API surface (FrameworkController's types.go and crd.go): the CRD, what the schema rejects, what the admission webhook rejects, and
  * the additions (printer columns, short name) that keep old manifests valid.
  */
 @EmbeddedCluster

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Rows of the reference's feature table (§9) not covered by a whole scenario, one test per behaviour. */
+/** FrameworkController behaviours not covered by a whole scenario, one test per behaviour. */
 @EmbeddedCluster
 class FrameworkFeaturesIT {
 

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The reference's acceptance scenarios A1–A7, A9 and A10 (§7.1), with pods run by the mock virtual node: the pod
+ * Whole-Framework scenarios after FrameworkController's example/framework/scenario and its user manual, with pods run
+ * by the mock virtual node: the pod
  * template's {@code mock.capstan.io/*} annotations script exit codes and run times, as the peer's examples' commands
  * would produce them. Rescale (A8) has its own class.
  */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a Framework tells its operators: LogObjectSnapshot history lines (reference §6.6, §9 row 39), Events for
+ * What a Framework tells its operators: LogObjectSnapshot history lines (FrameworkController's config.go and user manual), Events for
  * every state change, metrics, and large-Framework compression (row 40).
  */
 @EmbeddedCluster

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The controller's dependability (reference §6.2–§6.4, §9 rows 33–38): crashes and restarts, objects it did not
+ * The controller's dependability (FrameworkController's user manual, "Controller Fault Tolerance" and known issues): crashes and restarts, objects it did not
  * expect, concurrent edits, deletion and retention.
  */
 @EmbeddedCluster

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rescale (reference §5.2, §9 rows 20 and 23–26, scenario A8). Pods are bound to the mock node and their graceful
+ * Rescale (FrameworkController's user manual, "Framework Rescale"). Pods are bound to the mock node and their graceful
  * deletion hangs until the test finishes it, so a deletion can be held open while the spec changes.
  */
 @EmbeddedCluster

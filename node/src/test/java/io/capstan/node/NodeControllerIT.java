@@ -26,7 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Registration, heartbeats, the Lease, status merging and taints (reference §4 and the feature table). */
+/** Registration, heartbeats, the Lease, status merging and taints (as Virtual Kubelet's node/node.go and node/lease_controller_v1.go do them). */
 @EmbeddedCluster
 class NodeControllerIT {
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The pod controller's flows (reference §2 and the feature table), driven through the mock provider. */
+/** The pod controller's flows (Virtual Kubelet's node/podcontroller.go, node/pod.go and node/sync.go), driven through the mock provider. */
 @EmbeddedCluster
 class PodLifecycleIT {
 

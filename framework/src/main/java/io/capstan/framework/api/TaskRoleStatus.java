@@ -14,7 +14,13 @@ import java.util.List;
 public class TaskRoleStatus {
 
     public String name;
+    /** A random UUID per role instance: new when the role is deleted and added again, and in every attempt. */
     public String instanceUID;
+    /**
+     * The spec's value, persisted before it is used, so in-flight graceful deletions keep it even after the
+     * role is removed from the spec.
+     */
     public Long podGracefulDeletionTimeoutSec;
+    /** One per task; the array index is the task index. */
     public List<TaskStatus> taskStatuses = new ArrayList<>();
 }

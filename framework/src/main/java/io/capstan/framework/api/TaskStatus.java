@@ -11,14 +11,21 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class TaskStatus {
 
+    /** The TaskIndex; the pod is {@code {FrameworkName}-{TaskRoleName}-{index}}. */
     public int index;
+    /**
+     * A random UUID per task instance: new when ScaleDown and ScaleUp replace the task, and in every Framework
+     * attempt.
+     */
     public String instanceUID;
     public String startTime;
     public String runTime;
     public String completionTime;
     public TaskState state;
     public String transitionTime;
+    /** True once ScaleDown removed the task; never reset (the task is later deleted or replaced). */
     public boolean deletionPending;
+    /** Task-level retries; {@code totalRetriedCount} is the ground truth of the current attempt's id. */
     public RetryPolicyStatus retryPolicyStatus = new RetryPolicyStatus();
     public TaskAttemptStatus attemptStatus = new TaskAttemptStatus();
 }

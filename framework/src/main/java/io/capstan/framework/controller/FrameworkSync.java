@@ -44,7 +44,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One sync round of one Framework: FrameworkController's state machines (reference §2) applied to a working copy
+ * One sync round of one Framework: FrameworkController's state machines (its types.go and pkg/controller/controller.go) applied to a working copy
  * of its status. Every "Pending" state is persisted before the side effect it announces, so a round that decides
  * to act stops and asks for the status to be written first (a round ends with {@link #persist()}); the next round acts.
  */

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The barrier's pass rule and outputs (reference §6.8), on hand-made statuses. */
+/** The barrier's pass rule and outputs (FrameworkController's pkg/barrier/barrier.go), on hand-made statuses. */
 class FrameworkBarrierTest {
 
     /** Roles as name=taskNumber; status tasks per role as IPs ("" for none, "-" for DeletionPending without IP). */

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Reference §6.5: keys, defaults and validation of frameworkcontroller.yaml. */
+/** Keys, defaults and validation of frameworkcontroller.yaml (FrameworkController's config.go). */
 class FrameworkConfigTest {
 
     @Test

@@ -193,7 +193,7 @@ class FrameworkSyncTest {
 
     @Test
     void anUnknownPodPhaseChangesNothingWhileRunningAndSucceededMoveTheTaskOn() {
-        // Reference §9 row 43: a node that stops reporting turns pods Unknown; that alone must neither fail nor
+        // A node that stops reporting turns pods Unknown; that alone must neither fail nor
         // retry the task. Pending keeps it Preparing however long it lasts.
         settle();
         Pod pod = livePod("fw-worker-0");

@@ -20,7 +20,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
-/** Reference §4: FrameworkAttemptCompletionPolicy. */
+/** FrameworkAttemptCompletionPolicy, as FrameworkController's doc/user-manual.md and types.go define it. */
 class CompletionPolicyTest {
 
     /** A spec and attempt built role by role; tasks start running and are completed in call order. */
@@ -130,7 +130,7 @@ class CompletionPolicyTest {
 
     @Test
     void allCompletedWithoutATriggerSucceedsEvenIfTheyAllFailed() {
-        // Reference §9 row 19: minFailed -1 and every task failed -> the attempt succeeds.
+        // minFailed -1 and every task failed -> the attempt succeeds (FrameworkController's user manual).
         FrameworkAttemptCompletionStatus status = new Attempt().role("worker", 2, -1, -1).fail("worker", 1)
                 .fail("worker", 0).evaluate().orElseThrow();
 

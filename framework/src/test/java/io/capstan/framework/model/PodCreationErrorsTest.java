@@ -7,7 +7,7 @@ import java.io.IOException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Reference §3.5, checked in order. */
+/** Pod-creation errors classified in FrameworkController's order (ClassifyPodCreationError in its completion.go). */
 class PodCreationErrorsTest {
 
     @ParameterizedTest(name = "{0} ''{1}'' -> {2}")

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Reference §3.3 and §3.4 with the default pod-failure table. */
+/**
+ * CompletionCodes and pod-failure classification as FrameworkController's pkg/apis/frameworkcontroller/v1/completion.go
+ * does them, with the default pod-failure table of its config.go.
+ */
 class PodFailureClassifierTest {
 
     private final PodFailureClassifier classifier = new PodFailureClassifier(FrameworkConfig.defaults().podFailureSpec);

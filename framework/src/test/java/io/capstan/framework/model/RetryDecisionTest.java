@@ -19,7 +19,7 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Reference §3.1 and the user manual's retry recipes (§3.6). */
+/** ShouldRetry (FrameworkController's funcs.go) and the RetryPolicy recipes of its doc/user-manual.md. */
 class RetryDecisionTest {
 
     private static CompletionStatus completion(int code, String type, String... attributes) {

@@ -17,7 +17,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Reference §5.4–§5.6: the attempt ConfigMap and the pod built from the template. */
+/**
+ * The attempt ConfigMap and the pod built from the template, with its placeholders, as FrameworkController's
+ * pkg/apis/frameworkcontroller/v1/funcs.go builds them.
+ */
 class TaskPodsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
