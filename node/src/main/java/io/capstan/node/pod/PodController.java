@@ -10,6 +10,7 @@ import io.capstan.runtime.client.Deletions;
 import io.capstan.runtime.client.MergePatch;
 import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
 import io.capstan.runtime.events.EventRecorder;
 import io.capstan.runtime.queue.RateLimiter;
@@ -93,7 +94,7 @@ public final class PodController implements AutoCloseable {
      * @param eventRate how fast the node writes Events; the kubelet's defaults ({@link #DEFAULT_EVENT_RATE})
      */
     public record Settings(String nodeName, int workers, int maxRetries, boolean resolveEnvironment,
-            Supplier<RateLimiter<String>> rateLimiter, Duration pollInterval, boolean normalEvents,
+            Supplier<RateLimiter<Object>> rateLimiter, Duration pollInterval, boolean normalEvents,
             EventRecorder.WriteRate eventRate) {
 
         public static Settings defaults(String nodeName) {
@@ -101,7 +102,7 @@ public final class PodController implements AutoCloseable {
                     Duration.ofSeconds(5), true, DEFAULT_EVENT_RATE);
         }
 
-        public Settings withRateLimiter(Supplier<RateLimiter<String>> limiter) {
+        public Settings withRateLimiter(Supplier<RateLimiter<Object>> limiter) {
             return new Settings(nodeName, workers, maxRetries, resolveEnvironment, limiter, pollInterval, normalEvents,
                     eventRate);
         }
@@ -179,11 +180,12 @@ public final class PodController implements AutoCloseable {
     private final Settings settings;
     private final EnvironmentResolver resolver;
     private final Supplier<EnvironmentResolver.NodeFacts> nodeFacts;
-    private final Map<String, KnownPod> knownPods = new ConcurrentHashMap<>();
-    private final Map<String, Set<String>> podsAwaiting = new ConcurrentHashMap<>();
-    private final Controller<String> syncController;
-    private final Controller<String> deleteController;
-    private final Controller<String> statusController;
+    private final Map<ObjectKey, KnownPod> knownPods = new ConcurrentHashMap<>();
+    /** Pods waiting for a ConfigMap or Secret, by the awaited object ({@code kind/namespace/name}). */
+    private final Map<String, Set<ObjectKey>> podsAwaiting = new ConcurrentHashMap<>();
+    private final Controller<ObjectKey> syncController;
+    private final Controller<PodInstance> deleteController;
+    private final Controller<ObjectKey> statusController;
     private final StatusPoller poller;
 
     public PodController(KubernetesClient client, Provider provider, NodeInformers informers, EventRecorder events,
@@ -205,9 +207,9 @@ public final class PodController implements AutoCloseable {
         informers.secrets().addEventHandler(new AwaitedObjectEvents<>("secret"));
     }
 
-    private Controller<String> controller(String name, io.capstan.runtime.controller.Reconciler<String> reconciler,
+    private <K> Controller<K> controller(String name, io.capstan.runtime.controller.Reconciler<K> reconciler,
             int maxRetries, MeterRegistry metrics) {
-        return Controller.builder(name + "-" + settings.nodeName(), reconciler).kind("Pod").workers(settings.workers())
+        return Controller.<K>builder(name + "-" + settings.nodeName(), reconciler).kind("Pod").workers(settings.workers())
                 .maxRetries(maxRetries).rateLimiter(settings.rateLimiter().get()).metrics(metrics).build();
     }
 
@@ -251,19 +253,31 @@ public final class PodController implements AutoCloseable {
     /** Keys waiting in or being processed by each queue (sync, delete, status), for diagnostics and tests. */
     public Map<String, Integer> queueLengths() {
         Map<String, Integer> lengths = new HashMap<>();
-        for (Controller<String> controller : List.of(syncController, deleteController, statusController)) {
+        for (Controller<?> controller : List.of(syncController, deleteController, statusController)) {
             lengths.put(controller.name(), controller.queue().length() + controller.queue().inFlight()
                     + controller.queue().delayedLength());
         }
         return lengths;
     }
 
-    static String key(HasMetadata pod) {
-        return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+    static ObjectKey key(HasMetadata pod) {
+        return ObjectKey.of(pod);
     }
 
-    private Pod cached(String key) {
-        return pods.getIndexer().getByKey(key);
+    /** One instance of a pod (its UID): what a force deletion is for, so it never hits a re-created pod. */
+    record PodInstance(ObjectKey pod, String uid) {
+        static PodInstance of(Pod pod) {
+            return new PodInstance(ObjectKey.of(pod), pod.getMetadata().getUid());
+        }
+
+        @Override
+        public String toString() {
+            return pod + "/" + uid;
+        }
+    }
+
+    private Pod cached(ObjectKey key) {
+        return pods.getIndexer().getByKey(key.toString());
     }
 
     // ----- informer events --------------------------------------------------------------------------------------
@@ -271,14 +285,14 @@ public final class PodController implements AutoCloseable {
     private final class PodEvents implements ResourceEventHandler<Pod> {
         @Override
         public void onAdd(Pod pod) {
-            String key = key(pod);
+            ObjectKey key = key(pod);
             knownPods.putIfAbsent(key, new KnownPod());
             syncController.queue().add(key);
         }
 
         @Override
         public void onUpdate(Pod oldPod, Pod newPod) {
-            String key = key(newPod);
+            ObjectKey key = key(newPod);
             if (!Objects.equals(oldPod.getMetadata().getUid(), newPod.getMetadata().getUid())) {
                 knownPods.put(key, new KnownPod());
             }
@@ -304,17 +318,17 @@ public final class PodController implements AutoCloseable {
                     && !PodComparison.running(newPod.getStatus())) {
                 // The provider reported the last container stopped: remove the pod now, as the kubelet does, rather
                 // than when the grace period ends.
-                deleteController.queue().add(key + "/" + newPod.getMetadata().getUid());
+                deleteController.queue().add(PodInstance.of(newPod));
             }
         }
 
         @Override
         public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
-            String key = key(pod);
+            ObjectKey key = key(pod);
             knownPods.remove(key);
             forgetAwaited(key);
             syncController.queue().add(key);
-            deleteController.queue().forget(key + "/" + pod.getMetadata().getUid());
+            deleteController.queue().forget(PodInstance.of(pod));
         }
     }
 
@@ -345,10 +359,10 @@ public final class PodController implements AutoCloseable {
         }
 
         private void wake(T object) {
-            Set<String> waiting = podsAwaiting.remove(kind + "/" + object.getMetadata().getNamespace() + "/"
+            Set<ObjectKey> waiting = podsAwaiting.remove(kind + "/" + object.getMetadata().getNamespace() + "/"
                     + object.getMetadata().getName());
             if (waiting != null) {
-                for (String podKey : waiting) {
+                for (ObjectKey podKey : waiting) {
                     syncController.queue().forget(podKey);
                     syncController.queue().add(podKey);
                 }
@@ -356,20 +370,20 @@ public final class PodController implements AutoCloseable {
         }
     }
 
-    private void forgetAwaited(String podKey) {
+    private void forgetAwaited(ObjectKey podKey) {
         podsAwaiting.values().forEach(waiting -> waiting.remove(podKey));
     }
 
     // ----- pod sync -------------------------------------------------------------------------------------------------
 
-    private Result syncPod(String key) throws Exception {
+    private Result syncPod(ObjectKey key) throws Exception {
         Pod pod = cached(key);
         if (pod == null) {
             deleteFromProviderIfKnown(key);
             return Result.done();
         }
         if (pod.getMetadata().getDeletionTimestamp() != null && !PodComparison.running(pod.getStatus())) {
-            deleteController.queue().add(key + "/" + pod.getMetadata().getUid());
+            deleteController.queue().add(PodInstance.of(pod));
             return Result.done();
         }
         KnownPod known = knownPods.get(key);
@@ -384,7 +398,7 @@ public final class PodController implements AutoCloseable {
             deleteInProvider(pod);
             known.lastPodUsed = pod;
             long grace = Optional.ofNullable(pod.getMetadata().getDeletionGracePeriodSeconds()).orElse(0L);
-            deleteController.queue().addAfter(key + "/" + pod.getMetadata().getUid(), Duration.ofSeconds(grace));
+            deleteController.queue().addAfter(PodInstance.of(pod), Duration.ofSeconds(grace));
             return Result.done();
         }
         if (PodComparison.terminal(pod)) {
@@ -396,11 +410,10 @@ public final class PodController implements AutoCloseable {
         return Result.done();
     }
 
-    private void deleteFromProviderIfKnown(String key) throws Exception {
-        int slash = key.indexOf('/');
+    private void deleteFromProviderIfKnown(ObjectKey key) throws Exception {
         Optional<Pod> inProvider;
         try {
-            inProvider = provider.getPod(key.substring(0, slash), key.substring(slash + 1));
+            inProvider = provider.getPod(key.namespace(), key.name());
         } catch (NotFoundException e) {
             return;
         }
@@ -418,7 +431,7 @@ public final class PodController implements AutoCloseable {
     }
 
     private void deleteInProvider(Pod pod) throws Exception {
-        String key = key(pod);
+        ObjectKey key = key(pod);
         if (poller != null) {
             poller.markDeleted(key);
         }
@@ -441,7 +454,7 @@ public final class PodController implements AutoCloseable {
     }
 
     private void createOrUpdate(Pod pod, KnownPod known) throws Exception {
-        String key = key(pod);
+        ObjectKey key = key(pod);
         // The provider gets a copy it may keep: the resolved pod is one already.
         Pod forProvider;
         if (!settings.resolveEnvironment()) {
@@ -554,10 +567,9 @@ public final class PodController implements AutoCloseable {
 
     // ----- force deletion -------------------------------------------------------------------------------------------
 
-    private Result forceDelete(String key) {
-        int last = key.lastIndexOf('/');
-        String podKey = key.substring(0, last);
-        String uid = key.substring(last + 1);
+    private Result forceDelete(PodInstance instance) {
+        ObjectKey podKey = instance.pod();
+        String uid = instance.uid();
         Pod pod = cached(podKey);
         if (pod == null) {
             return Result.done();
@@ -582,7 +594,7 @@ public final class PodController implements AutoCloseable {
 
     /** The provider's callback: remember the newest report and schedule a status write if it changed. */
     void onProviderPod(Pod reported) {
-        String key = key(reported);
+        ObjectKey key = key(reported);
         KnownPod known = knownPods.get(key);
         for (int attempt = 0; known == null && attempt < NOTIFY_WAIT_ATTEMPTS; attempt++) {
             // The provider can report a pod before the informer has announced it (e.g. right after start).
@@ -605,7 +617,7 @@ public final class PodController implements AutoCloseable {
         statusController.queue().add(key);
     }
 
-    private Result syncStatus(String key) {
+    private Result syncStatus(ObjectKey key) {
         Pod current = cached(key);
         if (current == null || PodComparison.terminal(current)) {
             return Result.done();

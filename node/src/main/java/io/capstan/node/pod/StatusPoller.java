@@ -2,6 +2,7 @@ package io.capstan.node.pod;
 
 import io.capstan.node.api.NotFoundException;
 import io.capstan.node.api.Provider;
+import io.capstan.runtime.controller.ObjectKey;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminatedBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -36,7 +37,7 @@ final class StatusPoller implements AutoCloseable {
     private final SharedIndexInformer<Pod> pods;
     private final Consumer<Pod> notify;
     private final Duration interval;
-    private final Set<String> deletedThroughNode = ConcurrentHashMap.newKeySet();
+    private final Set<ObjectKey> deletedThroughNode = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private Thread loop;
 
@@ -61,11 +62,11 @@ final class StatusPoller implements AutoCloseable {
     }
 
     /** The node deleted this pod through the provider; its absence is expected. */
-    void markDeleted(String key) {
+    void markDeleted(ObjectKey key) {
         deletedThroughNode.add(key);
     }
 
-    void forgetDeleted(String key) {
+    void forgetDeleted(ObjectKey key) {
         deletedThroughNode.remove(key);
     }
 
@@ -74,7 +75,7 @@ final class StatusPoller implements AutoCloseable {
             if (PodComparison.terminal(pod)) {
                 continue;
             }
-            String key = PodController.key(pod);
+            ObjectKey key = PodController.key(pod);
             try {
                 Optional<PodStatus> status = provider.getPodStatus(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
                 if (status.isPresent()) {

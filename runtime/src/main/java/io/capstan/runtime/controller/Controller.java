@@ -215,7 +215,7 @@ public final class Controller<K> implements LeaderWork {
         private String kind;
         private int workers = 1;
         private int maxRetries = Integer.MAX_VALUE;
-        private RateLimiter<K> rateLimiter = RateLimiter.controllerDefault();
+        private RateLimiter<? super K> rateLimiter = RateLimiter.controllerDefault();
         private MeterRegistry registry = new io.micrometer.core.instrument.composite.CompositeMeterRegistry();
 
         private Builder(String name, Reconciler<K> reconciler) {
@@ -244,7 +244,7 @@ public final class Controller<K> implements LeaderWork {
             return this;
         }
 
-        public Builder<K> rateLimiter(RateLimiter<K> rateLimiter) {
+        public Builder<K> rateLimiter(RateLimiter<? super K> rateLimiter) {
             this.rateLimiter = rateLimiter;
             return this;
         }

@@ -36,7 +36,7 @@ public final class WorkQueue<K> {
     private static final ScheduledExecutorService DELAYS = delayScheduler();
 
     private final String name;
-    private final RateLimiter<K> rateLimiter;
+    private final RateLimiter<? super K> rateLimiter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
 
@@ -55,7 +55,7 @@ public final class WorkQueue<K> {
     private record Waiting(long readyAtNanos, ScheduledFuture<?> timer) {
     }
 
-    public WorkQueue(String name, RateLimiter<K> rateLimiter, MeterRegistry registry) {
+    public WorkQueue(String name, RateLimiter<? super K> rateLimiter, MeterRegistry registry) {
         this.name = name;
         this.rateLimiter = rateLimiter;
         this.adds = Counter.builder("workqueue.adds").description("Total number of adds handled by workqueue")
