@@ -156,8 +156,13 @@ class FrameworkApiIT {
         Throwable webhook = catchThrowable(() -> fixture.client.resources(Framework.class).inNamespace(fixture.namespace)
                 .resource(fixture.parse(repeatedRole)).create());
 
-        assertThat(ApiErrors.describe(webhook)).startsWith("Error from server (")
+        io.capstan.testkit.Kubectl.Run kubectlDenied = fixture.kubectl(repeatedRole, "create", "-f", "-");
+
+        assertThat(ApiErrors.describe(webhook)).startsWith("Error from server: admission webhook")
                 .containsOnlyOnce("denied the request").doesNotContain("Received status");
+        // kubectl puts 'error when creating "STDIN": ' between the two.
+        assertThat(kubectlDenied.err()).startsWith("Error from server")
+                .contains(ApiErrors.describe(webhook).substring("Error from server: ".length()));
     }
 
     @Test
