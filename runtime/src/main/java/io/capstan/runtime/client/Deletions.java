@@ -32,6 +32,12 @@ public final class Deletions {
      */
     public static Outcome deleteWithUid(KubernetesClient client, Class<? extends HasMetadata> type, String namespace,
             String name, String uid, Long gracePeriodSeconds, DeletionPropagation propagation) {
+        return deleteWithUid(client, RawRequests.path(type, namespace, name), uid, gracePeriodSeconds, propagation);
+    }
+
+    /** The same for the object at {@code path} (see {@link RawRequests#path}), e.g. of a kind known at run time. */
+    public static Outcome deleteWithUid(KubernetesClient client, String path, String uid, Long gracePeriodSeconds,
+            DeletionPropagation propagation) {
         StringBuilder body = new StringBuilder("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"")
                 .append(uid).append("\"}");
         if (gracePeriodSeconds != null) {
@@ -41,14 +47,13 @@ public final class Deletions {
             body.append(",\"propagationPolicy\":\"").append(propagation.toString()).append('"');
         }
         body.append('}');
-        HttpResponse<String> response = RawRequests.exchange(client, "DELETE", RawRequests.path(type, namespace, name),
-                RawRequests.JSON, body.toString());
+        HttpResponse<String> response = RawRequests.exchange(client, "DELETE", path, RawRequests.JSON, body.toString());
         return switch (response.code()) {
             case 200, 202 -> Outcome.DELETED;
             case 404 -> Outcome.NOT_FOUND;
             case 409 -> Outcome.UID_MISMATCH;
-            default -> throw new KubernetesClientException("deleting " + type.getSimpleName() + " " + namespace + "/"
-                    + name + " failed with HTTP " + response.code() + ": " + response.body(), response.code(), null);
+            default -> throw new KubernetesClientException("DELETE " + path + " failed with HTTP " + response.code() + ": "
+                    + response.body(), response.code(), null);
         };
     }
 }

@@ -143,11 +143,21 @@ public final class RawRequests {
     /** The path of a named object, or of its collection when {@code name} is null. */
     public static String path(Class<? extends HasMetadata> type, String namespace, String name) {
         Resource resource = RESOURCES.get(type);
-        StringBuilder path = new StringBuilder(128).append(resource.apiPath());
+        return path(resource.apiPath(), resource.plural(), namespace, name);
+    }
+
+    /** The path of a named object of a kind known at run time ({@code group} empty for the core group). */
+    public static String path(String group, String version, String plural, String namespace, String name) {
+        return path(group == null || group.isEmpty() ? "/api/" + version : "/apis/" + group + "/" + version, plural,
+                namespace, name);
+    }
+
+    private static String path(String apiPath, String plural, String namespace, String name) {
+        StringBuilder path = new StringBuilder(128).append(apiPath);
         if (namespace != null) {
             path.append("/namespaces/").append(encode(namespace));
         }
-        path.append('/').append(resource.plural());
+        path.append('/').append(plural);
         return name == null ? path.toString() : path.append('/').append(encode(name)).toString();
     }
 

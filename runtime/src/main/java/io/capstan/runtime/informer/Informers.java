@@ -45,6 +45,8 @@ public final class Informers implements AutoCloseable {
     private final KubernetesClient listClient;
     private final String namespace;
     private final Map<String, SharedIndexInformer<?>> informers = new LinkedHashMap<>();
+    /** How many users {@link #acquire} handed each run-time informer to. */
+    private final Map<SharedIndexInformer<?>, Integer> users = new java.util.IdentityHashMap<>();
     private boolean started;
 
     /**
@@ -96,19 +98,68 @@ public final class Informers implements AutoCloseable {
         });
     }
 
+    /**
+     * A shared informer for a kind that a user names at run time (a lambda controller's parent or child resource),
+     * which may be asked for after the informers started: it is started at once then, and the caller waits for
+     * {@link SharedIndexInformer#hasSynced()}. Each call counts one user; {@link #release} with the same context
+     * stops the informer when its last user is gone.
+     */
+    public synchronized SharedIndexInformer<GenericKubernetesResource> acquire(ResourceDefinitionContext context) {
+        SharedIndexInformer<GenericKubernetesResource> informer = genericInformerAnyTime(context);
+        users.merge(informer, 1, Integer::sum);
+        if (started && !informer.isRunning()) {
+            informer.start();
+        }
+        return informer;
+    }
+
+    /** One user of {@link #acquire} is done with the informer. */
+    public synchronized void release(ResourceDefinitionContext context) {
+        String key = genericKey(context, Selectors.NONE);
+        SharedIndexInformer<?> informer = informers.get(key);
+        if (informer == null) {
+            return;
+        }
+        Integer left = users.computeIfPresent(informer, (i, n) -> n - 1);
+        if (left != null && left <= 0) {
+            users.remove(informer);
+            informers.remove(key);
+            informer.stop();
+        }
+    }
+
+    private SharedIndexInformer<GenericKubernetesResource> genericInformerAnyTime(ResourceDefinitionContext context) {
+        String type = context.getGroup() + "/" + context.getVersion() + "/" + context.getPlural();
+        String scope = context.isNamespaceScoped() ? namespace : null;
+        return informer(GenericKubernetesResource.class, type, Selectors.NONE, scope, true, () -> {
+            var operation = listClient.genericKubernetesResources(context);
+            return scope == null ? operation.inAnyNamespace() : operation.inNamespace(scope);
+        });
+    }
+
+    private String genericKey(ResourceDefinitionContext context, Selectors selectors) {
+        String type = context.getGroup() + "/" + context.getVersion() + "/" + context.getPlural();
+        return type + "|" + (context.isNamespaceScoped() ? namespace : null) + "|" + selectors;
+    }
+
     private interface Source<T extends HasMetadata> {
         Informable<T> operation();
     }
 
-    @SuppressWarnings("unchecked")
     private <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> kind, String type, Selectors selectors,
             String scope, Source<T> source) {
+        return informer(kind, type, selectors, scope, false, source);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> kind, String type, Selectors selectors,
+            String scope, boolean anyTime, Source<T> source) {
         String key = type + "|" + scope + "|" + selectors;
         SharedIndexInformer<?> existing = informers.get(key);
         if (existing != null) {
             return (SharedIndexInformer<T>) existing;
         }
-        if (started) {
+        if (started && !anyTime) {
             throw new IllegalStateException("informer for " + type + " requested after the informers were started");
         }
         // Lists start from the server's watch cache and ask for pages, as client-go's reflector does: one LIST of
@@ -159,12 +210,16 @@ public final class Informers implements AutoCloseable {
     }
 
     public synchronized boolean hasSynced() {
-        return started && informers.values().stream().allMatch(SharedIndexInformer::hasSynced);
+        // Informers acquired at run time are their users' to wait for: one that cannot list (a kind a user named
+        // wrongly) must not make the whole process unready.
+        return started && informers.values().stream().filter(informer -> !users.containsKey(informer))
+                .allMatch(SharedIndexInformer::hasSynced);
     }
 
     @Override
     public synchronized void close() {
         informers.values().forEach(SharedIndexInformer::stop);
         informers.clear();
+        users.clear();
     }
 }
