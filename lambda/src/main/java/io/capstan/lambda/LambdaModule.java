@@ -1,0 +1,50 @@
+package io.capstan.lambda;
+
+import io.capstan.lambda.composite.CompositeControllers;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.informer.Selectors;
+import io.capstan.runtime.operator.Crds;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModule;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import java.util.List;
+
+/**
+ * Lambda controllers as a module of the operator: Metacontroller's {@code metacontroller.k8s.io/v1alpha1}
+ * CompositeController, whose business logic is an HTTP/JSON hook in any language.
+ */
+public final class LambdaModule implements OperatorModule {
+
+    public static final String NAME = "lambda";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "lambda controllers (metacontroller.k8s.io/v1alpha1 CompositeController), Metacontroller compatible";
+    }
+
+    @Override
+    public List<CustomResourceDefinition> crds() {
+        return List.of(Crds.load(LambdaModule.class, "api/compositecontrollers.metacontroller.k8s.io.yaml"));
+    }
+
+    /**
+     * A lambda controller's parents and children are whatever kinds its users name, so, as Metacontroller's own
+     * ClusterRole does, the module may read and write every kind.
+     */
+    @Override
+    public List<PolicyRule> clusterRules() {
+        return List.of(Operator.rule("*", List.of("*"), List.of("get", "list", "watch", "create", "update", "patch",
+                "delete")));
+    }
+
+    @Override
+    public void addTo(Manager manager) {
+        manager.add(new CompositeControllers(manager, Selectors.NONE));
+    }
+}

@@ -1,0 +1,610 @@
+package io.capstan.lambda.composite;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.capstan.lambda.LambdaReason;
+import io.capstan.lambda.api.CompositeControllerSpec;
+import io.capstan.lambda.api.CompositeControllerSpec.ChildResource;
+import io.capstan.lambda.api.CompositeControllerSpec.UpdateMethod;
+import io.capstan.lambda.api.Resources;
+import io.capstan.lambda.apply.LastApplied;
+import io.capstan.lambda.hook.HookClient;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.client.ApiErrors;
+import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.LabelSelectors;
+import io.capstan.runtime.controller.ObjectKey;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.events.EventRecorder;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One CompositeController at work, as Metacontroller's pkg/controller/composite runs it: the parents of its
+ * {@code parentResource} in a work queue of their own, each sync claiming the parent's children, calling the sync
+ * hook with them, then bringing the children to what the hook returned (deletes first) and writing the hook's status
+ * with {@code observedGeneration}. Informers for the parent and child kinds are shared with every other controller.
+ */
+final class CompositeRuntime implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CompositeRuntime.class);
+    /** The label a generated selector uses (Metacontroller's, literally). */
+    static final String CONTROLLER_UID = "controller-uid";
+    private static final Duration CACHE_WAIT = Duration.ofMillis(200);
+
+    private final String name;
+    private final ObjectNode controllerObject;
+    private final CompositeControllerSpec spec;
+    private final Resources parent;
+    private final Map<String, ChildRule> children = new LinkedHashMap<>();
+    private final KubernetesClient client;
+    private final KubernetesSerialization serialization;
+    private final Manager manager;
+    private final EventRecorder events;
+    private final HookClient hooks;
+    private final Controller<ObjectKey> controller;
+    private final SharedIndexInformer<GenericKubernetesResource> parents;
+    private final List<Runnable> onClose = new ArrayList<>();
+
+    /** A declared child kind: where it is cached and how a differing child is brought up to date. */
+    private record ChildRule(Resources resources, UpdateMethod method, SharedIndexInformer<GenericKubernetesResource> cache) {
+    }
+
+    /**
+     * Resolves the kinds, checks the parent, and starts the controller.
+     *
+     * @throws IllegalArgumentException when the spec cannot work (unknown kind, no sync hook, a parent without a
+     *     status subresource), with a message for the CompositeController's Event
+     */
+    CompositeRuntime(String name, ObjectNode controllerObject, CompositeControllerSpec spec, Manager manager,
+            EventRecorder events, HookClient hooks, int workers) {
+        this.name = name;
+        this.controllerObject = controllerObject;
+        this.spec = spec;
+        this.manager = manager;
+        this.client = manager.client();
+        this.serialization = client.getKubernetesSerialization();
+        this.events = events;
+        this.hooks = hooks;
+        if (spec.parentResource() == null || spec.parentResource().apiVersion() == null
+                || spec.parentResource().resource() == null) {
+            throw new IllegalArgumentException("spec.parentResource needs apiVersion and resource");
+        }
+        if (spec.hooks() == null || spec.hooks().sync() == null) {
+            throw new IllegalArgumentException("sync hook not defined (spec.hooks.sync)");
+        }
+        HookClient.url(spec.hooks().sync().webhook());
+        HookClient.timeout(spec.hooks().sync().webhook());
+        List<String> unsupported = Unsupported.in(controllerObject.path("spec"));
+        if (!unsupported.isEmpty()) {
+            throw new IllegalArgumentException("Capstan does not support " + String.join(", ", unsupported)
+                    + " yet; remove " + (unsupported.size() == 1 ? "it" : "them") + " or run Metacontroller for this "
+                    + "controller");
+        }
+        this.parent = Resources.discover(client, spec.parentResource().apiVersion(), spec.parentResource().resource());
+        requireStatusSubresource(parent);
+        List<Resources> childKinds = new ArrayList<>();
+        for (ChildResource child : spec.children()) {
+            childKinds.add(Resources.discover(client, child.apiVersion(), child.resource()));
+        }
+        this.controller = Controller.<ObjectKey>builder("CompositeController-" + name, this::sync).kind(parent.kind())
+                .workers(workers).metrics(manager.metrics().registry()).build();
+        this.parents = acquire(parent);
+        ParentEvents parentEvents = new ParentEvents();
+        parents.addEventHandler(parentEvents);
+        onClose.add(() -> parents.removeEventHandler(parentEvents));
+        for (int i = 0; i < childKinds.size(); i++) {
+            Resources kind = childKinds.get(i);
+            SharedIndexInformer<GenericKubernetesResource> cache = acquire(kind);
+            children.put(kind.mapKey(), new ChildRule(kind, spec.children().get(i).method(), cache));
+            ChildEvents childEvents = new ChildEvents();
+            cache.addEventHandler(childEvents);
+            onClose.add(() -> cache.removeEventHandler(childEvents));
+        }
+        controller.start();
+        Double resync = spec.resyncPeriodSeconds();
+        if (resync != null && resync > 0) {
+            Duration period = Duration.ofMillis(Math.max(1000, (long) (resync * 1000)));
+            Thread resyncer = Thread.ofVirtual().name("CompositeController-" + name + "-resync").start(() -> {
+                try {
+                    while (true) {
+                        Thread.sleep(period);
+                        parents.getStore().list().forEach(p -> controller.queue().add(ObjectKey.of(p)));
+                    }
+                } catch (InterruptedException stopped) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            onClose.add(resyncer::interrupt);
+        }
+    }
+
+    private SharedIndexInformer<GenericKubernetesResource> acquire(Resources kind) {
+        SharedIndexInformer<GenericKubernetesResource> informer = manager.informers().acquire(kind.context());
+        onClose.add(() -> manager.informers().release(kind.context()));
+        return informer;
+    }
+
+    /** Metacontroller requires a CRD parent whose version has the status subresource. */
+    private void requireStatusSubresource(Resources kind) {
+        var crd = kind.group().isEmpty() ? null : client.apiextensions().v1().customResourceDefinitions()
+                .withName(kind.plural() + "." + kind.group()).get();
+        boolean hasStatus = crd != null && crd.getSpec().getVersions().stream()
+                .anyMatch(v -> v.getName().equals(kind.version()) && v.getSubresources() != null
+                        && v.getSubresources().getStatus() != null);
+        if (!hasStatus) {
+            throw new IllegalArgumentException("CRD [" + kind.apiVersion() + ", Kind=" + kind.kind()
+                    + "] does not have subresource 'Status' enabled");
+        }
+    }
+
+    @Override
+    public void close() {
+        controller.close();
+        onClose.reversed().forEach(Runnable::run);
+    }
+
+    // ----- events --------------------------------------------------------------------------------------------------
+
+    private final class ParentEvents implements ResourceEventHandler<GenericKubernetesResource> {
+        @Override
+        public void onAdd(GenericKubernetesResource object) {
+            controller.queue().add(ObjectKey.of(object));
+        }
+
+        @Override
+        public void onUpdate(GenericKubernetesResource oldObject, GenericKubernetesResource newObject) {
+            if (Boolean.TRUE.equals(spec.parentResource().ignoreStatusChanges()) && oldObject != newObject
+                    && Objects.equals(oldObject.getMetadata().getGeneration(), newObject.getMetadata().getGeneration())
+                    && Objects.equals(oldObject.getMetadata().getLabels(), newObject.getMetadata().getLabels())
+                    && Objects.equals(oldObject.getMetadata().getAnnotations(), newObject.getMetadata().getAnnotations())
+                    && newObject.getMetadata().getDeletionTimestamp() == null) {
+                return;
+            }
+            controller.queue().add(ObjectKey.of(newObject));
+        }
+
+        @Override
+        public void onDelete(GenericKubernetesResource object, boolean deletedFinalStateUnknown) {
+            controller.queue().add(ObjectKey.of(object));
+        }
+    }
+
+    /** A child wakes its controlling parent; an orphan every parent whose selector it matches. */
+    private final class ChildEvents implements ResourceEventHandler<GenericKubernetesResource> {
+        @Override
+        public void onAdd(GenericKubernetesResource object) {
+            route(object);
+        }
+
+        @Override
+        public void onUpdate(GenericKubernetesResource oldObject, GenericKubernetesResource newObject) {
+            if (Objects.equals(oldObject.getMetadata().getResourceVersion(), newObject.getMetadata().getResourceVersion())) {
+                return;
+            }
+            OwnerReference before = controllerOf(oldObject);
+            OwnerReference after = controllerOf(newObject);
+            if (before != null && (after == null || !before.getUid().equals(after.getUid()))) {
+                route(oldObject);
+            }
+            route(newObject);
+        }
+
+        @Override
+        public void onDelete(GenericKubernetesResource object, boolean deletedFinalStateUnknown) {
+            route(object);
+        }
+
+        private void route(GenericKubernetesResource child) {
+            OwnerReference owner = controllerOf(child);
+            if (owner != null) {
+                if (owner.getKind().equals(parent.kind()) && parent.group().equals(group(owner.getApiVersion()))) {
+                    controller.queue().add(new ObjectKey(parent.namespaced() ? child.getMetadata().getNamespace() : null,
+                            owner.getName()));
+                }
+                return;
+            }
+            for (GenericKubernetesResource candidate : parents.getStore().list()) {
+                if (parent.namespaced() && !Objects.equals(candidate.getMetadata().getNamespace(),
+                        child.getMetadata().getNamespace())) {
+                    continue;
+                }
+                try {
+                    if (LabelSelectors.matches(selectorOf(candidate), child.getMetadata().getLabels())) {
+                        controller.queue().add(ObjectKey.of(candidate));
+                    }
+                } catch (IllegalArgumentException unusable) {
+                    // That parent's sync reports its selector.
+                }
+            }
+        }
+    }
+
+    private static OwnerReference controllerOf(HasMetadata object) {
+        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+        return owners == null ? null
+                : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst().orElse(null);
+    }
+
+    private static String group(String apiVersion) {
+        int slash = apiVersion == null ? -1 : apiVersion.indexOf('/');
+        return slash < 0 ? "" : apiVersion.substring(0, slash);
+    }
+
+    // ----- sync ------------------------------------------------------------------------------------------------------
+
+    private Result sync(ObjectKey key) throws Exception {
+        if (!parents.hasSynced() || children.values().stream().anyMatch(rule -> !rule.cache().hasSynced())) {
+            return Result.requeueAfter(CACHE_WAIT);
+        }
+        GenericKubernetesResource cached = parents.getIndexer().getByKey(key.toString());
+        if (cached == null) {
+            return Result.done();
+        }
+        if (spec.parentResource().labelSelector() != null
+                && !LabelSelectors.matches(spec.parentResource().labelSelector(), cached.getMetadata().getLabels())) {
+            return Result.done();
+        }
+        try {
+            return syncParent(cached);
+        } catch (HookClient.TooManyRequests busy) {
+            return Result.requeueAfter(busy.retryAfter());
+        } catch (Exception e) {
+            events.record(cached, LambdaReason.SyncError, "Sync error: %s", ApiErrors.describe(e));
+            throw e;
+        }
+    }
+
+    private Result syncParent(GenericKubernetesResource cached) throws Exception {
+        LabelSelector selector = selectorOf(cached);
+        boolean deleting = cached.getMetadata().getDeletionTimestamp() != null;
+        Map<String, Map<ObjectKey, GenericKubernetesResource>> observed = new LinkedHashMap<>();
+        for (Map.Entry<String, ChildRule> rule : children.entrySet()) {
+            observed.put(rule.getKey(), claim(cached, selector, rule.getValue(), deleting));
+        }
+        boolean v2 = spec.hooks().sync().v2();
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
+        request.set("controller", controllerObject);
+        request.set("parent", tree(cached));
+        ObjectNode childMaps = request.putObject("children");
+        observed.forEach((mapKey, objects) -> {
+            ObjectNode map = childMaps.putObject(mapKey);
+            objects.forEach((childKey, child) -> map.set(ObjectMaps.key(cached, child, v2), tree(child)));
+        });
+        request.putObject("related");
+        request.put("finalizing", false);
+
+        var webhook = spec.hooks().sync().webhook();
+        URI url = HookClient.url(webhook);
+        String body = hooks.call(url, HookClient.timeout(webhook), request);
+        boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
+        SyncResponse response = SyncResponse.parse(body, strict);
+
+        List<ObjectNode> desired = desiredChildren(cached, selector, response.children());
+        Exception childFailure = null;
+        if (!deleting) {
+            try {
+                manageChildren(cached, observed, desired);
+            } catch (Exception e) {
+                childFailure = e;
+            }
+        }
+        writeStatus(cached, response.status());
+        if (childFailure != null) {
+            throw childFailure;
+        }
+        return response.resyncAfterSeconds() > 0
+                ? Result.requeueAfter(Duration.ofNanos((long) (response.resyncAfterSeconds() * 1e9))) : Result.done();
+    }
+
+    /** The parent's selector: generated from its UID, or its {@code spec.selector}. */
+    private LabelSelector selectorOf(GenericKubernetesResource parentObject) {
+        if (spec.selectorGenerated()) {
+            return new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+                    .addToMatchLabels(CONTROLLER_UID, parentObject.getMetadata().getUid()).build();
+        }
+        JsonNode selector = tree(parentObject).path("spec").path("selector");
+        if (selector.isMissingNode() || selector.isNull()) {
+            throw new IllegalArgumentException("the parent has no spec.selector (or set generateSelector on the "
+                    + "CompositeController)");
+        }
+        LabelSelector parsed = serialization.convertValue(selector, LabelSelector.class);
+        if (LabelSelectors.isEmpty(parsed)) {
+            throw new IllegalArgumentException(".spec.selector must have either matchLabels, matchExpressions, or both");
+        }
+        return parsed;
+    }
+
+    /**
+     * The parent's children of one kind, as Metacontroller's ControllerRef rules claim them: its own that still match
+     * (those that stopped matching are released), and matching orphans, which it adopts.
+     */
+    private Map<ObjectKey, GenericKubernetesResource> claim(GenericKubernetesResource parentObject, LabelSelector selector,
+            ChildRule rule, boolean deleting) {
+        Map<ObjectKey, GenericKubernetesResource> claimed = new LinkedHashMap<>();
+        String uid = parentObject.getMetadata().getUid();
+        boolean liveParentChecked = false;
+        for (GenericKubernetesResource child : rule.cache().getStore().list()) {
+            if (parent.namespaced() && !Objects.equals(child.getMetadata().getNamespace(),
+                    parentObject.getMetadata().getNamespace())) {
+                continue;
+            }
+            OwnerReference owner = controllerOf(child);
+            boolean matches = LabelSelectors.matches(selector, child.getMetadata().getLabels());
+            if (owner != null) {
+                if (!owner.getUid().equals(uid)) {
+                    continue;
+                }
+                if (matches || deleting) {
+                    claimed.put(ObjectKey.of(child), child);
+                } else {
+                    release(rule, child, uid);
+                }
+                continue;
+            }
+            if (deleting || !matches || child.getMetadata().getDeletionTimestamp() != null) {
+                continue;
+            }
+            if (!liveParentChecked) {
+                GenericKubernetesResource live = client.genericKubernetesResources(parent.context())
+                        .inNamespace(parentObject.getMetadata().getNamespace()).withName(parentObject.getMetadata().getName())
+                        .get();
+                if (live == null || !uid.equals(live.getMetadata().getUid()) || live.getMetadata().getDeletionTimestamp() != null) {
+                    return claimed;
+                }
+                liveParentChecked = true;
+            }
+            claimed.put(ObjectKey.of(child), adopt(rule, child, parentObject));
+        }
+        return claimed;
+    }
+
+    private GenericKubernetesResource adopt(ChildRule rule, GenericKubernetesResource child,
+            GenericKubernetesResource parentObject) {
+        GenericKubernetesResource copy = serialization.clone(child);
+        List<OwnerReference> owners = new ArrayList<>(copy.getMetadata().getOwnerReferences() == null ? List.of()
+                : copy.getMetadata().getOwnerReferences());
+        owners.removeIf(o -> o.getUid().equals(parentObject.getMetadata().getUid()));
+        owners.add(ownerReference(parentObject));
+        copy.getMetadata().setOwnerReferences(owners);
+        log.info("Adopting {} {}", rule.resources().kind(), ObjectKey.of(child));
+        return resources(rule.resources(), child.getMetadata().getNamespace()).resource(copy).update();
+    }
+
+    private void release(ChildRule rule, GenericKubernetesResource child, String parentUid) {
+        GenericKubernetesResource copy = serialization.clone(child);
+        copy.getMetadata().getOwnerReferences().removeIf(o -> o.getUid().equals(parentUid));
+        log.info("Releasing {} {}: its labels no longer match the parent's selector", rule.resources().kind(),
+                ObjectKey.of(child));
+        try {
+            resources(rule.resources(), child.getMetadata().getNamespace()).resource(copy).update();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404 && e.getCode() != 409) {
+                throw e;
+            }
+        }
+    }
+
+    private OwnerReference ownerReference(GenericKubernetesResource parentObject) {
+        return new OwnerReferenceBuilder().withApiVersion(parent.apiVersion()).withKind(parent.kind())
+                .withName(parentObject.getMetadata().getName()).withUid(parentObject.getMetadata().getUid())
+                .withController(true).withBlockOwnerDeletion(true).build();
+    }
+
+    /**
+     * The hook's children, checked before anything is touched: each of a declared kind, in the parent's namespace
+     * when none is given, labelled {@code controller-uid} with a generated selector, and matching the selector.
+     */
+    private List<ObjectNode> desiredChildren(GenericKubernetesResource parentObject, LabelSelector selector,
+            List<ObjectNode> returned) {
+        Map<String, ObjectNode> byIdentity = new LinkedHashMap<>();
+        for (ObjectNode child : returned) {
+            String apiVersion = child.path("apiVersion").asText("");
+            String kind = child.path("kind").asText("");
+            if (apiVersion.isEmpty() || kind.isEmpty()) {
+                throw new IllegalArgumentException("a desired child has no apiVersion or kind: " + abbreviate(child));
+            }
+            String mapKey = kind + "." + apiVersion;
+            ChildRule rule = children.get(mapKey);
+            if (rule == null) {
+                throw new IllegalArgumentException("desired child " + kind + " " + child.path("metadata").path("name").asText()
+                        + " is of a kind the CompositeController does not declare in spec.childResources (" + mapKey + ")");
+            }
+            ObjectNode metadata = child.with("metadata");
+            if (metadata.path("name").asText("").isEmpty()) {
+                throw new IllegalArgumentException("a desired " + kind + " has no metadata.name");
+            }
+            if (rule.resources().namespaced() && metadata.path("namespace").asText("").isEmpty()) {
+                String namespace = parentObject.getMetadata().getNamespace();
+                if (namespace != null) {
+                    metadata.put("namespace", namespace);
+                }
+            }
+            if (spec.selectorGenerated() && !metadata.path("labels").has(CONTROLLER_UID)) {
+                metadata.with("labels").put(CONTROLLER_UID, parentObject.getMetadata().getUid());
+            }
+            Map<String, String> labels = new HashMap<>();
+            metadata.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            if (!LabelSelectors.matches(selector, labels)) {
+                throw new IllegalArgumentException("labels on desired child " + kind + " "
+                        + metadata.path("namespace").asText("") + "/" + metadata.path("name").asText()
+                        + " don't match parent selector");
+            }
+            byIdentity.put(mapKey + "|" + metadata.path("namespace").asText("") + "|" + metadata.path("name").asText(),
+                    child);
+        }
+        return new ArrayList<>(byIdentity.values());
+    }
+
+    /** Deletes what the hook no longer wants, then creates and updates what it does; collects the failures. */
+    private void manageChildren(GenericKubernetesResource parentObject,
+            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, List<ObjectNode> desired) throws Exception {
+        Map<String, Map<ObjectKey, ObjectNode>> wanted = new LinkedHashMap<>();
+        for (ObjectNode child : desired) {
+            String mapKey = child.path("kind").asText() + "." + child.path("apiVersion").asText();
+            ObjectKey key = new ObjectKey(child.path("metadata").path("namespace").asText(null),
+                    child.path("metadata").path("name").asText());
+            wanted.computeIfAbsent(mapKey, k -> new LinkedHashMap<>()).put(key, child);
+        }
+        List<String> failures = new ArrayList<>();
+        for (Map.Entry<String, Map<ObjectKey, GenericKubernetesResource>> kind : observed.entrySet()) {
+            ChildRule rule = children.get(kind.getKey());
+            Map<ObjectKey, ObjectNode> keep = wanted.getOrDefault(kind.getKey(), Map.of());
+            for (GenericKubernetesResource child : kind.getValue().values()) {
+                if (!keep.containsKey(ObjectKey.of(child)) && child.getMetadata().getDeletionTimestamp() == null) {
+                    collect(failures, () -> delete(rule, child, "no longer desired"));
+                }
+            }
+        }
+        for (Map.Entry<String, Map<ObjectKey, ObjectNode>> kind : wanted.entrySet()) {
+            ChildRule rule = children.get(kind.getKey());
+            Map<ObjectKey, GenericKubernetesResource> have = observed.get(kind.getKey());
+            for (Map.Entry<ObjectKey, ObjectNode> child : kind.getValue().entrySet()) {
+                GenericKubernetesResource existing = have.get(child.getKey());
+                collect(failures, () -> {
+                    if (existing == null) {
+                        create(rule, parentObject, child.getValue());
+                    } else {
+                        update(rule, existing, child.getValue());
+                    }
+                });
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException(String.join("; ", failures));
+        }
+    }
+
+    private interface ChildWrite {
+        void run() throws Exception;
+    }
+
+    private static void collect(List<String> failures, ChildWrite write) {
+        try {
+            write.run();
+        } catch (Exception e) {
+            failures.add(ApiErrors.describe(e));
+        }
+    }
+
+    private void create(ChildRule rule, GenericKubernetesResource parentObject, ObjectNode desired) {
+        ObjectNode toCreate = LastApplied.forCreate(desired);
+        GenericKubernetesResource object = serialization.convertValue(toCreate, GenericKubernetesResource.class);
+        List<OwnerReference> owners = new ArrayList<>(object.getMetadata().getOwnerReferences() == null ? List.of()
+                : object.getMetadata().getOwnerReferences());
+        if (owners.stream().noneMatch(o -> parentObject.getMetadata().getUid().equals(o.getUid()))) {
+            owners.add(ownerReference(parentObject));
+        }
+        object.getMetadata().setOwnerReferences(owners);
+        try {
+            resources(rule.resources(), object.getMetadata().getNamespace()).resource(object).create();
+            log.info("Created {} {}", rule.resources().kind(), ObjectKey.of(object));
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+        }
+    }
+
+    private void update(ChildRule rule, GenericKubernetesResource existing, ObjectNode desired) {
+        if (existing.getMetadata().getDeletionTimestamp() != null) {
+            return;
+        }
+        ObjectNode merged = LastApplied.forUpdate(tree(existing), desired);
+        if (merged == null) {
+            return;
+        }
+        switch (rule.method()) {
+            case OnDelete -> {
+            }
+            case Recreate, RollingRecreate -> delete(rule, existing, "differs from the desired state (Recreate)");
+            case InPlace, RollingInPlace -> {
+                try {
+                    resources(rule.resources(), existing.getMetadata().getNamespace())
+                            .resource(serialization.convertValue(merged, GenericKubernetesResource.class)).update();
+                    log.info("Updated {} {}", rule.resources().kind(), ObjectKey.of(existing));
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != 404 && e.getCode() != 409) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private void delete(ChildRule rule, GenericKubernetesResource child, String why) {
+        Resources kind = rule.resources();
+        Deletions.Outcome outcome = Deletions.deleteWithUid(client, RawRequests.path(kind.group(), kind.version(),
+                kind.plural(), child.getMetadata().getNamespace(), child.getMetadata().getName()),
+                child.getMetadata().getUid(), null, DeletionPropagation.BACKGROUND);
+        if (outcome == Deletions.Outcome.DELETED) {
+            log.info("Deleted {} {}: {}", kind.kind(), ObjectKey.of(child), why);
+        }
+    }
+
+    /**
+     * The hook's status (or {@code {}}) with {@code observedGeneration}, replacing the parent's, written only when it
+     * differs from the live parent's and only onto the same parent instance.
+     */
+    private void writeStatus(GenericKubernetesResource cached, ObjectNode hookStatus) {
+        ObjectNode status = hookStatus == null ? JsonNodeFactory.instance.objectNode() : hookStatus.deepCopy();
+        Long generation = cached.getMetadata().getGeneration();
+        if (generation != null) {
+            status.put("observedGeneration", generation);
+        }
+        var parentResources = resources(parent, cached.getMetadata().getNamespace());
+        GenericKubernetesResource live = parentResources.withName(cached.getMetadata().getName()).get();
+        if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())) {
+            return;
+        }
+        if (status.equals(tree(live).path("status"))) {
+            return;
+        }
+        live.setAdditionalProperty("status", serialization.convertValue(status, Map.class));
+        try {
+            parentResources.resource(live).updateStatus();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404 && e.getCode() != 409) {
+                throw e;
+            }
+        }
+    }
+
+    private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource,
+            io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+            io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> resources(Resources kind, String namespace) {
+        var all = client.genericKubernetesResources(kind.context());
+        return kind.namespaced() && namespace != null ? all.inNamespace(namespace) : all;
+    }
+
+    private ObjectNode tree(GenericKubernetesResource object) {
+        return serialization.convertValue(object, ObjectNode.class);
+    }
+
+    private static String abbreviate(JsonNode node) {
+        String text = node.toString();
+        return text.length() <= 200 ? text : text.substring(0, 200) + "…";
+    }
+}

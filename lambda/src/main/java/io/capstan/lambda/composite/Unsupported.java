@@ -1,0 +1,49 @@
+package io.capstan.lambda.composite;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The parts of a CompositeController spec that Capstan does not act on yet. A controller that uses one does not
+ * start (a CreateError Event names them), rather than run without what its author relies on.
+ */
+final class Unsupported {
+
+    private static final Set<String> ROLLING = Set.of("RollingRecreate", "RollingInPlace");
+    private static final List<String> WEBHOOK_SECURITY = List.of("caBundle", "clientTLS", "authorization", "basicAuth");
+
+    private Unsupported() {
+    }
+
+    static List<String> in(JsonNode spec) {
+        List<String> found = new ArrayList<>();
+        JsonNode hooks = spec.path("hooks");
+        for (String hook : List.of("finalize", "customize")) {
+            if (hooks.hasNonNull(hook)) {
+                found.add("spec.hooks." + hook);
+            }
+        }
+        JsonNode webhook = hooks.path("sync").path("webhook");
+        if (webhook.path("etag").path("enabled").asBoolean(false)) {
+            found.add("spec.hooks.sync.webhook.etag");
+        }
+        for (String field : WEBHOOK_SECURITY) {
+            if (webhook.hasNonNull(field)) {
+                found.add("spec.hooks.sync.webhook." + field);
+            }
+        }
+        if (spec.path("endpointConfigs").size() > 0) {
+            found.add("spec.endpointConfigs");
+        }
+        JsonNode children = spec.path("childResources");
+        for (int i = 0; i < children.size(); i++) {
+            String method = children.get(i).path("updateStrategy").path("method").asText("");
+            if (ROLLING.contains(method)) {
+                found.add("spec.childResources[" + i + "].updateStrategy.method " + method);
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,178 @@
+package io.capstan.lambda.hook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.capstan.lambda.api.CompositeControllerSpec.Webhook;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Calls a lambda controller's hook as Metacontroller does (its pkg/hooks/webhook.go): {@code POST} of the JSON body
+ * with {@code Content-Type: application/json} and a fixed {@code Content-Length} over HTTP/1.1 (the peer's Python
+ * example hooks read exactly that many bytes), one timeout for the whole call (10 s unless the hook says otherwise),
+ * no retry within a call: a {@code 429} asks for a later call after {@code Retry-After}, anything else but
+ * {@code 200} fails the sync.
+ */
+public final class HookClient {
+
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern GO_DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(DEFAULT_TIMEOUT).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** What a hook asked for instead of an answer. */
+    public static final class TooManyRequests extends Exception {
+        private final Duration retryAfter;
+
+        TooManyRequests(Duration retryAfter) {
+            super("the hook answered 429 Too Many Requests; calling again after " + retryAfter.toMillis() + " ms");
+            this.retryAfter = retryAfter;
+        }
+
+        public Duration retryAfter() {
+            return retryAfter;
+        }
+    }
+
+    /** A call that failed: unreachable, timed out, refused, or answered with something that is not a response. */
+    public static final class HookException extends Exception {
+        HookException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The URL a webhook names: {@code url}, else {@code <protocol>://<service>.<namespace>:<port><path>}. */
+    public static URI url(Webhook webhook) {
+        if (webhook == null) {
+            throw new IllegalArgumentException("invalid webhook config: must specify either a full 'url', or both "
+                    + "'service' and 'path'");
+        }
+        if (webhook.url() != null && !webhook.url().isEmpty()) {
+            return URI.create(webhook.url());
+        }
+        if (webhook.service() == null || webhook.path() == null) {
+            throw new IllegalArgumentException("invalid webhook config: must specify either a full 'url', or both "
+                    + "'service' and 'path'");
+        }
+        var service = webhook.service();
+        String protocol = service.protocol() == null || service.protocol().isEmpty() ? "http" : service.protocol();
+        int port = service.port() == null ? 80 : service.port();
+        return URI.create(protocol + "://" + service.name() + "." + service.namespace() + ":" + port + webhook.path());
+    }
+
+    /** The call's timeout: the webhook's Go duration when positive, else 10 s. */
+    public static Duration timeout(Webhook webhook) {
+        if (webhook == null || webhook.timeout() == null || webhook.timeout().isBlank()) {
+            return DEFAULT_TIMEOUT;
+        }
+        Duration parsed = parseGoDuration(webhook.timeout());
+        return parsed.isNegative() || parsed.isZero() ? DEFAULT_TIMEOUT : parsed;
+    }
+
+    static Duration parseGoDuration(String text) {
+        String value = text.trim();
+        boolean negative = value.startsWith("-");
+        if (negative || value.startsWith("+")) {
+            value = value.substring(1);
+        }
+        if (value.equals("0")) {
+            return Duration.ZERO;
+        }
+        Matcher parts = GO_DURATION_PART.matcher(value);
+        long nanos = 0;
+        int end = 0;
+        while (parts.find() && parts.start() == end) {
+            double amount = Double.parseDouble(parts.group(1));
+            long unit = switch (parts.group(2)) {
+                case "ns" -> 1L;
+                case "us", "µs" -> 1_000L;
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                default -> 3_600_000_000_000L;
+            };
+            nanos += (long) (amount * unit);
+            end = parts.end();
+        }
+        if (end == 0 || end != value.length()) {
+            throw new IllegalArgumentException("invalid webhook timeout '" + text + "': expected a duration such as 10s "
+                    + "or 500ms");
+        }
+        return Duration.ofNanos(negative ? -nanos : nanos);
+    }
+
+    /**
+     * Posts {@code request} and returns the body of the hook's 200 answer, for the caller to decode (loosely or
+     * strictly, as the hook's version asks).
+     *
+     * @throws TooManyRequests when the hook answered 429
+     * @throws HookException when the call failed or was answered with another status
+     */
+    public String call(URI url, Duration timeout, JsonNode request) throws TooManyRequests, HookException,
+            InterruptedException {
+        byte[] body;
+        try {
+            body = json.writeValueAsBytes(request);
+        } catch (IOException e) {
+            throw new HookException("cannot write the hook request: " + e.getMessage(), e);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(url).timeout(timeout).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw new HookException("http error: POST " + url + ": no answer within " + timeout.toMillis() + " ms", e);
+        } catch (IOException e) {
+            throw new HookException("http error: POST " + url + ": " + describe(e), e);
+        }
+        if (response.statusCode() == 429) {
+            throw new TooManyRequests(retryAfter(response.headers().firstValue("Retry-After")));
+        }
+        if (response.statusCode() != 200) {
+            throw new HookException("unsupported status code: " + response.statusCode() + " body: " + response.body(),
+                    null);
+        }
+        return response.body();
+    }
+
+    /** Integer seconds, or an HTTP date; missing or unreadable means at once. */
+    static Duration retryAfter(Optional<String> header) {
+        if (header.isEmpty()) {
+            return Duration.ZERO;
+        }
+        String value = header.get().trim();
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value)));
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME);
+                long millis = Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis();
+                return Duration.ofSeconds(Math.max(0, (millis + 999) / 1000));
+            } catch (RuntimeException notADate) {
+                return Duration.ZERO;
+            }
+        }
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused" + (message == null ? "" : " (" + message + ")");
+        }
+        return message == null ? e.getClass().getSimpleName() : message;
+    }
+
+}

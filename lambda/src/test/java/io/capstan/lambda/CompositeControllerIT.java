@@ -1,0 +1,365 @@
+package io.capstan.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Crds;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CompositeControllers against the embedded control plane, with hooks served by an HTTP server in the test JVM, as
+ * Metacontroller's own integration tests serve theirs: the parents are a throw-away CRD with a status subresource.
+ */
+@EmbeddedCluster
+class CompositeControllerIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final ResourceDefinitionContext PARENTS = new ResourceDefinitionContext.Builder()
+            .withGroup("test.capstan.io").withVersion("v1").withKind("Parent").withPlural("parents").withNamespaced(true)
+            .build();
+    private static Operator operator;
+    private static HttpServer hookServer;
+    /** What the current test's hook does with a request: the response, or null for HTTP 500. */
+    private static volatile Function<JsonNode, ObjectNode> hook = request -> null;
+    private static final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+    static final io.fabric8.kubernetes.client.dsl.base.PatchContext MERGE = io.fabric8.kubernetes.client.dsl.base.PatchContext
+            .of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE);
+
+    private TestCluster cluster;
+    private KubernetesClient client;
+    private String namespace;
+    private final List<String> controllers = new ArrayList<>();
+
+    @BeforeAll
+    static void startOperatorAndHookServer(TestCluster cluster) throws Exception {
+        CustomResourceDefinition parents = SERIALIZATION.unmarshal("""
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata: {name: parents.test.capstan.io}
+                spec:
+                  group: test.capstan.io
+                  scope: Namespaced
+                  names: {kind: Parent, plural: parents, singular: parent, listKind: ParentList}
+                  versions:
+                  - name: v1
+                    served: true
+                    storage: true
+                    subresources: {status: {}}
+                    schema:
+                      openAPIV3Schema:
+                        type: object
+                        properties:
+                          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+                          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
+                """, CustomResourceDefinition.class);
+        Crds.ensure(cluster.client(), parents, Duration.ofMillis(100), Duration.ofSeconds(30));
+        hookServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        hookServer.createContext("/sync", exchange -> {
+            JsonNode request = JSON.readTree(exchange.getRequestBody());
+            requests.add(request);
+            ObjectNode response = hook.apply(request);
+            byte[] body = response == null ? "the hook failed".getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(response);
+            exchange.sendResponseHeaders(response == null ? 500 : 200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        hookServer.start();
+        operator = Operator.start(cluster.newClient(), List.of(new LambdaModule()), new Operator.Settings(
+                new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (hookServer != null) {
+            hookServer.stop(0);
+        }
+    }
+
+    @BeforeEach
+    void setUp(TestCluster testCluster, TestNamespace testNamespace) {
+        cluster = testCluster;
+        client = testCluster.client();
+        namespace = testNamespace.name();
+        requests.clear();
+    }
+
+    @AfterEach
+    void deleteControllers() {
+        controllers.forEach(name -> client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND)
+                .withName(name).delete());
+        hook = request -> null;
+    }
+
+    /** A CompositeController for the parents labelled {@code controller: NAME}, so tests never share parents. */
+    private void compositeController(String name, String childrenYaml, String extraSpec) {
+        controllers.add(name);
+        String yaml = """
+                apiVersion: metacontroller.k8s.io/v1alpha1
+                kind: CompositeController
+                metadata: {name: %s}
+                spec:
+                  parentResource:
+                    apiVersion: test.capstan.io/v1
+                    resource: parents
+                    labelSelector: {matchLabels: {controller: %s}}
+                  childResources:
+                %s
+                  hooks:
+                    sync:
+                      webhook: {url: "http://127.0.0.1:%d/sync", timeout: 5s}
+                %s
+                """.formatted(name, name, childrenYaml, hookServer.getAddress().getPort(), extraSpec);
+        client.resource(SERIALIZATION.unmarshal(yaml, GenericKubernetesResource.class)).create();
+    }
+
+    private GenericKubernetesResource createParent(String name, Map<String, Object> spec) {
+        GenericKubernetesResource parent = new GenericKubernetesResource();
+        parent.setApiVersion("test.capstan.io/v1");
+        parent.setKind("Parent");
+        parent.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace(namespace)
+                .addToLabels("controller", controllers.getLast()).build());
+        parent.setAdditionalProperty("spec", spec);
+        return client.genericKubernetesResources(PARENTS).inNamespace(namespace).resource(parent).create();
+    }
+
+    /** A merge patch of the parent's spec, as {@code kubectl patch} sends: no conflict with the status writes. */
+    private void setMessage(String parentName, String message) {
+        client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName(parentName).patch(MERGE,
+                "{\"spec\":{\"message\":\"" + message + "\"}}");
+    }
+
+    private GenericKubernetesResource parent(String name) {
+        return client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName(name).get();
+    }
+
+    private JsonNode tree(Object object) {
+        return SERIALIZATION.convertValue(object, JsonNode.class);
+    }
+
+    private static ObjectNode configMapChild(String name, String message) {
+        ObjectNode child = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+        child.putObject("metadata").put("name", name);
+        child.putObject("data").put("message", message);
+        return child;
+    }
+
+    /** The hook of the first tests: one ConfigMap carrying the parent's message, or none once it says "none". */
+    private static ObjectNode messageHook(JsonNode request) {
+        String parentName = request.path("parent").path("metadata").path("name").asText();
+        String message = request.path("parent").path("spec").path("message").asText();
+        ObjectNode response = JSON.createObjectNode();
+        var children = response.putArray("children");
+        if (!message.equals("none")) {
+            children.add(configMapChild(parentName + "-config", message));
+        }
+        response.putObject("status").put("children", children.size())
+                .put("seen", request.path("children").path("ConfigMap.v1").size());
+        return response;
+    }
+
+    @Test
+    void theHooksChildrenAreCreatedUpdatedInPlaceAndDeletedAndItsStatusWritten() {
+        hook = CompositeControllerIT::messageHook;
+        compositeController("cc-in-place", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: InPlace}}",
+                "  generateSelector: true");
+
+        GenericKubernetesResource parent = createParent("alpha", Map.of("message", "hello"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        ConfigMap child = await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("alpha-config").get(),
+                cm -> cm != null);
+
+        assertThat(child.getData()).containsEntry("message", "hello");
+        assertThat(child.getMetadata().getLabels()).containsEntry("controller-uid", parent.getMetadata().getUid());
+        assertThat(child.getMetadata().getAnnotations()).containsKey("metacontroller.k8s.io/last-applied-configuration");
+        assertThat(child.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getKind()).isEqualTo("Parent");
+            assertThat(owner.getApiVersion()).isEqualTo("test.capstan.io/v1");
+            assertThat(owner.getUid()).isEqualTo(parent.getMetadata().getUid());
+            assertThat(owner.getController()).isTrue();
+            assertThat(owner.getBlockOwnerDeletion()).isTrue();
+        });
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode status = tree(parent("alpha")).path("status");
+            assertThat(status.path("observedGeneration").asLong()).isEqualTo(parent("alpha").getMetadata().getGeneration());
+            assertThat(status.path("children").asInt()).isEqualTo(1);
+            assertThat(status.path("seen").asInt()).as("the hook saw its child").isEqualTo(1);
+        });
+
+        setMessage("alpha", "changed");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "changed".equals(configMaps.withName("alpha-config").get()
+                .getData().get("message")));
+        assertThat(configMaps.withName("alpha-config").get().getMetadata().getUid())
+                .as("InPlace updates the same child").isEqualTo(child.getMetadata().getUid());
+
+        setMessage("alpha", "none");
+        await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("alpha-config").get() == null);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(tree(parent("alpha")).path("status").path("children").asInt()).isZero());
+    }
+
+    @Test
+    void recreateReplacesADifferingChildAndOnDeleteLeavesItAlone() {
+        hook = CompositeControllerIT::messageHook;
+        compositeController("cc-recreate", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: Recreate}}",
+                "  generateSelector: true");
+        createParent("beta", Map.of("message", "first"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        ConfigMap first = await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("beta-config").get(),
+                cm -> cm != null);
+
+        setMessage("beta", "second");
+
+        ConfigMap second = await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("beta-config").get(),
+                cm -> cm != null && "second".equals(cm.getData().get("message")));
+        assertThat(second.getMetadata().getUid()).as("Recreate deleted and created it again")
+                .isNotEqualTo(first.getMetadata().getUid());
+    }
+
+    @Test
+    void anOnDeleteChildIsNeverRewritten() throws Exception {
+        hook = CompositeControllerIT::messageHook;
+        compositeController("cc-on-delete", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        createParent("gamma", Map.of("message", "first"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        ConfigMap first = await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("gamma-config").get(),
+                cm -> cm != null);
+
+        setMessage("gamma", "second");
+        await().atMost(Duration.ofSeconds(30)).until(() -> requests.stream().anyMatch(
+                r -> "second".equals(r.path("parent").path("spec").path("message").asText())));
+        await().atMost(Duration.ofSeconds(30)).until(() -> tree(parent("gamma")).path("status").path("observedGeneration")
+                .asLong() == parent("gamma").getMetadata().getGeneration());
+
+        ConfigMap after = configMaps.withName("gamma-config").get();
+        assertThat(after.getMetadata().getUid()).isEqualTo(first.getMetadata().getUid());
+        assertThat(after.getData()).containsEntry("message", "first");
+    }
+
+    @Test
+    void matchingOrphansAreAdoptedAndReleasedWhenTheyStopMatching() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            ObjectNode kept = response.putArray("children").addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
+            kept.putObject("metadata").put("name", "orphan").putObject("labels").put("app", "delta");
+            response.putObject("status").put("children", request.path("children").path("ConfigMap.v1").size());
+            return response;
+        };
+        compositeController("cc-adopt", "  - {apiVersion: v1, resource: configmaps}", "");
+        var configMaps = client.configMaps().inNamespace(namespace);
+        configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("orphan").addToLabels("app", "delta")
+                .endMetadata().build()).create();
+
+        GenericKubernetesResource parent = createParent("delta", Map.of("selector", Map.of("matchLabels",
+                Map.of("app", "delta"))));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(configMaps.withName("orphan").get()
+                .getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(parent.getMetadata().getUid())));
+        await().atMost(Duration.ofSeconds(30)).until(() -> tree(parent("delta")).path("status").path("children").asInt() == 1);
+
+        configMaps.withName("orphan").patch(MERGE,
+                "{\"metadata\":{\"labels\":{\"app\":\"elsewhere\"}}}");
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(configMaps.withName("orphan").get()
+                .getMetadata().getOwnerReferences()).isNullOrEmpty());
+    }
+
+    @Test
+    void aV2HookSeesNamespacedKeysAndAV1HookBareNames() {
+        hook = CompositeControllerIT::messageHook;
+        compositeController("cc-v2", "  - {apiVersion: v1, resource: configmaps}",
+                "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND).withName("cc-v2").edit(cc -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> spec = (Map<String, Object>) cc.getAdditionalProperties().get("spec");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> sync = (Map<String, Object>) ((Map<String, Object>) spec.get("hooks")).get("sync");
+            sync.put("version", "v2");
+            return cc;
+        });
+        createParent("epsilon", Map.of("message", "hello"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> requests.stream().anyMatch(r -> r.path("children")
+                .path("ConfigMap.v1").has(namespace + "/epsilon-config")));
+    }
+
+    @Test
+    void aFailingHookIsASyncErrorOnTheParentAndItsChildrenStay() {
+        hook = CompositeControllerIT::messageHook;
+        compositeController("cc-failing", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        createParent("zeta", Map.of("message", "hello"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("zeta-config").get() != null);
+
+        hook = request -> null;
+        setMessage("zeta", "none");
+
+        Event event = await().atMost(Duration.ofSeconds(30)).until(() -> client.v1().events().inNamespace(namespace).list()
+                .getItems().stream().filter(e -> "SyncError".equals(e.getReason())
+                        && "zeta".equals(e.getInvolvedObject().getName())).findFirst().orElse(null), e -> e != null);
+        assertThat(event.getType()).isEqualTo("Warning");
+        assertThat(event.getMessage()).contains("unsupported status code: 500 body: the hook failed");
+        assertThat(configMaps.withName("zeta-config").get()).as("nothing is deleted on a failed hook's word").isNotNull();
+    }
+
+    @Test
+    void badSpecsAndBadChildrenAreToldInEvents() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            ObjectNode secret = response.putArray("children").addObject().put("apiVersion", "v1").put("kind", "Secret");
+            secret.putObject("metadata").put("name", "undeclared");
+            return response;
+        };
+        compositeController("cc-unknown", "  - {apiVersion: v1, resource: configmapz}", "  generateSelector: true");
+        compositeController("cc-undeclared", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events().inAnyNamespace().list()
+                .getItems()).anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("CreateError");
+                    assertThat(e.getInvolvedObject().getName()).isEqualTo("cc-unknown");
+                    assertThat(e.getMessage()).contains("discovery: can't find resource configmapz in apiVersion v1");
+                }));
+
+        createParent("eta", Map.of());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events().inNamespace(namespace)
+                .list().getItems()).anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("SyncError");
+                    assertThat(e.getMessage()).contains("of a kind the CompositeController does not declare");
+                }));
+        assertThat(client.secrets().inNamespace(namespace).withName("undeclared").get()).isNull();
+    }
+}
