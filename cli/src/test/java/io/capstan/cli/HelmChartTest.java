@@ -81,7 +81,7 @@ class HelmChartTest {
         StringBuilder yaml = new StringBuilder("# GENERATED from the operator's modules (Operator.clusterRules); HelmChartTest "
                 + "keeps it current.\n");
         for (PolicyRule rule : rules) {
-            yaml.append("- apiGroups: ").append(flow(rule.getApiGroups().stream().map(g -> g.isEmpty() ? "\"\"" : g).toList()))
+            yaml.append("- apiGroups: ").append(flow(rule.getApiGroups()))
                     .append("\n  resources: ").append(flow(rule.getResources()))
                     .append("\n  verbs: ").append(flow(rule.getVerbs())).append('\n');
         }
@@ -89,7 +89,25 @@ class HelmChartTest {
     }
 
     private static String flow(List<String> values) {
-        return "[" + String.join(", ", values) + "]";
+        // The core group ("") and the wildcard (*) need quotes in YAML; names and verbs do not.
+        return "[" + String.join(", ", values.stream().map(v -> v.matches("[A-Za-z0-9][A-Za-z0-9./-]*") ? v
+                : "\"" + v + "\"").toList()) + "]";
+    }
+
+    @Test
+    void theChartAndDeployCarryEveryModulesCrd() throws Exception {
+        for (var module : OperatorModules.discover()) {
+            for (var crd : module.crds()) {
+                String file = crd.getMetadata().getName() + ".yaml";
+                for (Path directory : List.of(CHART.resolve("crds"), Path.of("..", "deploy", "crds"))) {
+                    Path copy = directory.resolve(file);
+                    assertThat(copy).as("the %s module's CRD in %s", module.name(), directory).exists();
+                    assertThat(SERIALIZATION.unmarshal(Files.readString(copy),
+                            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class))
+                            .as("%s is the %s module's CRD", copy, module.name()).isEqualTo(crd);
+                }
+            }
+        }
     }
 
     @Test
