@@ -166,6 +166,11 @@ class CompositeControllerIT {
         return client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName(name).get();
     }
 
+    private static long callsFor(String parentName) {
+        return requests.stream().filter(r -> parentName.equals(r.path("parent").path("metadata").path("name").asText()))
+                .count();
+    }
+
     private JsonNode tree(Object object) {
         return SERIALIZATION.convertValue(object, JsonNode.class);
     }
@@ -218,6 +223,10 @@ class CompositeControllerIT {
             assertThat(status.path("children").asInt()).isEqualTo(1);
             assertThat(status.path("seen").asInt()).as("the hook saw its child").isEqualTo(1);
         });
+        long settled = callsFor("alpha");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(callsFor("alpha")).as("a converged parent's own writes do not call its hook again")
+                        .isEqualTo(settled));
 
         setMessage("alpha", "changed");
         await().atMost(Duration.ofSeconds(30)).until(() -> "changed".equals(configMaps.withName("alpha-config").get()

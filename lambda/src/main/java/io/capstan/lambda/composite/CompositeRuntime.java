@@ -53,6 +53,7 @@ final class CompositeRuntime implements AutoCloseable {
     /** The label a generated selector uses (Metacontroller's, literally). */
     static final String CONTROLLER_UID = "controller-uid";
     private static final Duration CACHE_WAIT = Duration.ofMillis(200);
+    private static final com.fasterxml.jackson.databind.ObjectMapper READER = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final String name;
     private final ObjectNode controllerObject;
@@ -579,7 +580,7 @@ final class CompositeRuntime implements AutoCloseable {
         if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())) {
             return;
         }
-        if (status.equals(tree(live).path("status"))) {
+        if (sameJson(status, tree(live).path("status"))) {
             return;
         }
         live.setAdditionalProperty("status", serialization.convertValue(status, Map.class));
@@ -601,6 +602,19 @@ final class CompositeRuntime implements AutoCloseable {
 
     private ObjectNode tree(GenericKubernetesResource object) {
         return serialization.convertValue(object, ObjectNode.class);
+    }
+
+    /**
+     * Equal as JSON: a value read back from the cache may be a different Java number type (an Integer where this
+     * controller wrote a Long), so both sides are compared in their parsed form. Without it every sync would rewrite
+     * the same status, and each write would trigger the next sync.
+     */
+    private static boolean sameJson(JsonNode a, JsonNode b) {
+        try {
+            return READER.readTree(a.toString()).equals(READER.readTree(b.toString()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false;
+        }
     }
 
     private static String abbreviate(JsonNode node) {
