@@ -85,7 +85,7 @@ class CompositeControllerIT {
                 """, CustomResourceDefinition.class);
         Crds.ensure(cluster.client(), parents, Duration.ofMillis(100), Duration.ofSeconds(30));
         hookServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        hookServer.createContext("/sync", exchange -> {
+        hookServer.createContext("/", exchange -> {
             JsonNode request = JSON.readTree(exchange.getRequestBody());
             requests.add(request);
             ObjectNode response = hook.apply(request);
@@ -305,6 +305,38 @@ class CompositeControllerIT {
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(configMaps.withName("orphan").get()
                 .getMetadata().getOwnerReferences()).isNullOrEmpty());
+    }
+
+    @Test
+    void aFinalizeHookHoldsTheParentUntilItSaysFinalized() {
+        hook = request -> {
+            if (!request.path("finalizing").asBoolean()) {
+                return messageHook(request);
+            }
+            // Finalizing: tear the children down, and say finalized once none is left.
+            ObjectNode response = JSON.createObjectNode();
+            response.putArray("children");
+            response.put("finalized", request.path("children").path("ConfigMap.v1").isEmpty());
+            return response;
+        };
+        compositeController("cc-finalize", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND).withName("cc-finalize")
+                .patch(MERGE, "{\"spec\":{\"hooks\":{\"finalize\":{\"webhook\":{\"url\":\"http://127.0.0.1:"
+                        + hookServer.getAddress().getPort() + "/finalize\"}}}}}");
+        createParent("theta", Map.of("message", "hello"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("theta-config").get() != null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> parent("theta").getMetadata().getFinalizers()
+                .contains("metacontroller.io/compositecontroller-cc-finalize"));
+
+        client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("theta").delete();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> parent("theta") == null);
+        assertThat(requests).anySatisfy(r -> {
+            assertThat(r.path("parent").path("metadata").path("name").asText()).isEqualTo("theta");
+            assertThat(r.path("finalizing").asBoolean()).isTrue();
+        });
+        assertThat(configMaps.withName("theta-config").get()).as("the finalize hook's teardown deleted the child").isNull();
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.lambda.LambdaReason;
 import io.capstan.lambda.api.CompositeControllerSpec;
 import io.capstan.lambda.api.CompositeControllerSpec.ChildResource;
+import io.capstan.lambda.api.CompositeControllerSpec.Hook;
 import io.capstan.lambda.api.CompositeControllerSpec.UpdateMethod;
 import io.capstan.lambda.api.Resources;
 import io.capstan.lambda.apply.LastApplied;
@@ -96,8 +97,11 @@ final class CompositeRuntime implements AutoCloseable {
         if (spec.hooks() == null || spec.hooks().sync() == null) {
             throw new IllegalArgumentException("sync hook not defined (spec.hooks.sync)");
         }
-        HookClient.url(spec.hooks().sync().webhook());
-        HookClient.timeout(spec.hooks().sync().webhook());
+        for (Hook hook : java.util.stream.Stream.of(spec.hooks().sync(), spec.hooks().finalizeHook())
+                .filter(Objects::nonNull).toList()) {
+            HookClient.url(hook.webhook());
+            HookClient.timeout(hook.webhook());
+        }
         List<String> unsupported = Unsupported.in(controllerObject.path("spec"));
         if (!unsupported.isEmpty()) {
             throw new IllegalArgumentException("Capstan does not support " + String.join(", ", unsupported)
@@ -264,12 +268,14 @@ final class CompositeRuntime implements AutoCloseable {
         if (cached == null) {
             return Result.done();
         }
-        if (spec.parentResource().labelSelector() != null
-                && !LabelSelectors.matches(spec.parentResource().labelSelector(), cached.getMetadata().getLabels())) {
+        boolean selected = spec.parentResource().labelSelector() == null
+                || LabelSelectors.matches(spec.parentResource().labelSelector(), cached.getMetadata().getLabels());
+        // A parent that no longer matches but still carries this controller's finalizer is finalized.
+        if (!selected && !hasFinalizer(cached)) {
             return Result.done();
         }
         try {
-            return syncParent(cached);
+            return syncParent(cached, selected);
         } catch (HookClient.TooManyRequests busy) {
             return Result.requeueAfter(busy.retryAfter());
         } catch (Exception e) {
@@ -278,34 +284,30 @@ final class CompositeRuntime implements AutoCloseable {
         }
     }
 
-    private Result syncParent(GenericKubernetesResource cached) throws Exception {
-        LabelSelector selector = selectorOf(cached);
+    /** One sync, in Metacontroller's order (its pkg/controller/composite/controller.go). */
+    private Result syncParent(GenericKubernetesResource cached, boolean selected) throws Exception {
         boolean deleting = cached.getMetadata().getDeletionTimestamp() != null;
+        Hook finalizeHook = spec.hooks().finalizeHook();
+        boolean hadFinalizer = hasFinalizer(cached);
+        if (finalizeHook != null && !deleting && selected) {
+            setFinalizer(cached, true);
+        } else if (finalizeHook == null && hadFinalizer) {
+            setFinalizer(cached, false);
+        }
+        boolean finalizing = finalizeHook != null && (deleting || !selected);
+        LabelSelector selector = selectorOf(cached);
         Map<String, Map<ObjectKey, GenericKubernetesResource>> observed = new LinkedHashMap<>();
         for (Map.Entry<String, ChildRule> rule : children.entrySet()) {
             observed.put(rule.getKey(), claim(cached, selector, rule.getValue(), deleting));
         }
-        boolean v2 = spec.hooks().sync().v2();
-        ObjectNode request = JsonNodeFactory.instance.objectNode();
-        request.set("controller", controllerObject);
-        request.set("parent", tree(cached));
-        ObjectNode childMaps = request.putObject("children");
-        observed.forEach((mapKey, objects) -> {
-            ObjectNode map = childMaps.putObject(mapKey);
-            objects.forEach((childKey, child) -> map.set(ObjectMaps.key(cached, child, v2), tree(child)));
-        });
-        request.putObject("related");
-        request.put("finalizing", false);
-
-        var webhook = spec.hooks().sync().webhook();
-        URI url = HookClient.url(webhook);
-        String body = hooks.call(url, HookClient.timeout(webhook), request);
-        boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
-        SyncResponse response = SyncResponse.parse(body, strict);
-
+        Hook hook = finalizing ? finalizeHook : spec.hooks().sync();
+        SyncResponse response = call(hook, cached, observed, finalizing);
+        if (finalizing && response.finalized()) {
+            setFinalizer(cached, false);
+        }
         List<ObjectNode> desired = desiredChildren(cached, selector, response.children());
         Exception childFailure = null;
-        if (!deleting) {
+        if (!deleting || (finalizing && hadFinalizer && !hasGarbageCollectorFinalizer(cached))) {
             try {
                 manageChildren(cached, observed, desired);
             } catch (Exception e) {
@@ -318,6 +320,71 @@ final class CompositeRuntime implements AutoCloseable {
         }
         return response.resyncAfterSeconds() > 0
                 ? Result.requeueAfter(Duration.ofNanos((long) (response.resyncAfterSeconds() * 1e9))) : Result.done();
+    }
+
+    private SyncResponse call(Hook hook, GenericKubernetesResource cached,
+            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, boolean finalizing) throws Exception {
+        boolean v2 = hook.v2();
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
+        request.set("controller", controllerObject);
+        request.set("parent", tree(cached));
+        ObjectNode childMaps = request.putObject("children");
+        observed.forEach((mapKey, objects) -> {
+            ObjectNode map = childMaps.putObject(mapKey);
+            objects.forEach((childKey, child) -> map.set(ObjectMaps.key(cached, child, v2), tree(child)));
+        });
+        request.putObject("related");
+        request.put("finalizing", finalizing);
+        var webhook = hook.webhook();
+        URI url = HookClient.url(webhook);
+        String body = hooks.call(url, HookClient.timeout(webhook), request);
+        boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
+        return SyncResponse.parse(body, strict);
+    }
+
+    // ----- finalizer ----------------------------------------------------------------------------------------------------
+
+    private String finalizer() {
+        return "metacontroller.io/compositecontroller-" + name;
+    }
+
+    private boolean hasFinalizer(HasMetadata object) {
+        List<String> finalizers = object.getMetadata().getFinalizers();
+        return finalizers != null && finalizers.contains(finalizer());
+    }
+
+    /** The garbage collector's own finalizers: while one is there, the children are the collector's to remove. */
+    private static boolean hasGarbageCollectorFinalizer(HasMetadata object) {
+        List<String> finalizers = object.getMetadata().getFinalizers();
+        return finalizers != null && (finalizers.contains("foregroundDeletion") || finalizers.contains("orphan"));
+    }
+
+    /** Adds or removes this controller's finalizer on the live parent (read, change, write; again on a conflict). */
+    private void setFinalizer(GenericKubernetesResource cached, boolean present) {
+        var parentResources = resources(parent, cached.getMetadata().getNamespace());
+        for (int attempt = 1; ; attempt++) {
+            GenericKubernetesResource live = parentResources.withName(cached.getMetadata().getName()).get();
+            if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())
+                    || hasFinalizer(live) == present || (present && live.getMetadata().getDeletionTimestamp() != null)) {
+                return;
+            }
+            List<String> finalizers = new ArrayList<>(live.getMetadata().getFinalizers() == null ? List.of()
+                    : live.getMetadata().getFinalizers());
+            if (present) {
+                finalizers.add(finalizer());
+            } else {
+                finalizers.remove(finalizer());
+            }
+            live.getMetadata().setFinalizers(finalizers);
+            try {
+                parentResources.resource(live).update();
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The parent's selector: generated from its UID, or its {@code spec.selector}. */

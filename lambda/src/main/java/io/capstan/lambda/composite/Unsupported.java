@@ -20,18 +20,18 @@ final class Unsupported {
     static List<String> in(JsonNode spec) {
         List<String> found = new ArrayList<>();
         JsonNode hooks = spec.path("hooks");
-        for (String hook : List.of("finalize", "customize")) {
-            if (hooks.hasNonNull(hook)) {
-                found.add("spec.hooks." + hook);
+        if (hooks.hasNonNull("customize")) {
+            found.add("spec.hooks.customize");
+        }
+        for (String hook : List.of("sync", "finalize")) {
+            JsonNode webhook = hooks.path(hook).path("webhook");
+            if (webhook.path("etag").path("enabled").asBoolean(false)) {
+                found.add("spec.hooks." + hook + ".webhook.etag");
             }
-        }
-        JsonNode webhook = hooks.path("sync").path("webhook");
-        if (webhook.path("etag").path("enabled").asBoolean(false)) {
-            found.add("spec.hooks.sync.webhook.etag");
-        }
-        for (String field : WEBHOOK_SECURITY) {
-            if (webhook.hasNonNull(field)) {
-                found.add("spec.hooks.sync.webhook." + field);
+            for (String field : WEBHOOK_SECURITY) {
+                if (webhook.hasNonNull(field)) {
+                    found.add("spec.hooks." + hook + ".webhook." + field);
+                }
             }
         }
         if (spec.path("endpointConfigs").size() > 0) {

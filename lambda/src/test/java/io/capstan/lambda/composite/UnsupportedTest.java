@@ -14,13 +14,13 @@ class UnsupportedTest {
         var spec = JSON.readTree("""
                 {"hooks": {"sync": {"webhook": {"url": "http://h/sync", "authorization": {"type": "Bearer"},
                                                 "etag": {"enabled": true}}},
-                           "finalize": {"webhook": {"url": "http://h/finalize"}}},
+                           "customize": {"webhook": {"url": "http://h/customize"}}},
                  "endpointConfigs": [{"host": "h"}],
                  "childResources": [{"apiVersion": "v1", "resource": "pods", "updateStrategy": {"method": "RollingRecreate"}},
                                     {"apiVersion": "v1", "resource": "configmaps", "updateStrategy": {"method": "InPlace"}}]}
                 """);
 
-        assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.finalize", "spec.hooks.sync.webhook.etag",
+        assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.customize", "spec.hooks.sync.webhook.etag",
                 "spec.hooks.sync.webhook.authorization", "spec.endpointConfigs",
                 "spec.childResources[0].updateStrategy.method RollingRecreate");
     }
