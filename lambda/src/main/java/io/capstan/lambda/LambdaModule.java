@@ -1,6 +1,6 @@
 package io.capstan.lambda;
 
-import io.capstan.lambda.composite.CompositeControllers;
+import io.capstan.lambda.hosted.HostedControllers;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.informer.Selectors;
 import io.capstan.runtime.operator.Crds;
@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * Lambda controllers as a module of the operator: Metacontroller's {@code metacontroller.k8s.io/v1alpha1}
- * CompositeController, whose business logic is an HTTP/JSON hook in any language.
+ * CompositeController and DecoratorController, whose business logic is an HTTP/JSON hook in any language.
  */
 public final class LambdaModule implements OperatorModule {
 
@@ -25,12 +25,13 @@ public final class LambdaModule implements OperatorModule {
 
     @Override
     public String description() {
-        return "lambda controllers (metacontroller.k8s.io/v1alpha1 CompositeController), Metacontroller compatible";
+        return "lambda controllers (metacontroller.k8s.io/v1alpha1 CompositeController, DecoratorController), Metacontroller compatible";
     }
 
     @Override
     public List<CustomResourceDefinition> crds() {
-        return List.of(Crds.load(LambdaModule.class, "api/compositecontrollers.metacontroller.k8s.io.yaml"));
+        return List.of(Crds.load(LambdaModule.class, "api/compositecontrollers.metacontroller.k8s.io.yaml"),
+                Crds.load(LambdaModule.class, "api/decoratorcontrollers.metacontroller.k8s.io.yaml"));
     }
 
     /**
@@ -45,6 +46,7 @@ public final class LambdaModule implements OperatorModule {
 
     @Override
     public void addTo(Manager manager) {
-        manager.add(new CompositeControllers(manager, Selectors.NONE));
+        manager.add(new HostedControllers(HostedControllers.COMPOSITE, manager, Selectors.NONE));
+        manager.add(new HostedControllers(HostedControllers.DECORATOR, manager, Selectors.NONE));
     }
 }

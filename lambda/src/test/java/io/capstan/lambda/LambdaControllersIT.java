@@ -37,11 +37,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * CompositeControllers against the embedded control plane, with hooks served by an HTTP server in the test JVM, as
- * Metacontroller's own integration tests serve theirs: the parents are a throw-away CRD with a status subresource.
+ * CompositeControllers and DecoratorControllers against the embedded control plane, with hooks served by an HTTP
+ * server in the test JVM, as Metacontroller's own integration tests serve theirs: the parents are a throw-away CRD
+ * with a status subresource.
  */
 @EmbeddedCluster
-class CompositeControllerIT {
+class LambdaControllersIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
@@ -60,6 +61,7 @@ class CompositeControllerIT {
     private KubernetesClient client;
     private String namespace;
     private final List<String> controllers = new ArrayList<>();
+    private final List<String> decorators = new ArrayList<>();
 
     @BeforeAll
     static void startOperatorAndHookServer(TestCluster cluster) throws Exception {
@@ -119,7 +121,9 @@ class CompositeControllerIT {
 
     @AfterEach
     void deleteControllers() {
-        controllers.forEach(name -> client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND)
+        controllers.forEach(name -> client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE)
+                .withName(name).delete());
+        decorators.forEach(name -> client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.DECORATOR)
                 .withName(name).delete());
         hook = request -> null;
     }
@@ -198,7 +202,7 @@ class CompositeControllerIT {
 
     @Test
     void theHooksChildrenAreCreatedUpdatedInPlaceAndDeletedAndItsStatusWritten() {
-        hook = CompositeControllerIT::messageHook;
+        hook = LambdaControllersIT::messageHook;
         compositeController("cc-in-place", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: InPlace}}",
                 "  generateSelector: true");
 
@@ -242,7 +246,7 @@ class CompositeControllerIT {
 
     @Test
     void recreateReplacesADifferingChildAndOnDeleteLeavesItAlone() {
-        hook = CompositeControllerIT::messageHook;
+        hook = LambdaControllersIT::messageHook;
         compositeController("cc-recreate", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: Recreate}}",
                 "  generateSelector: true");
         createParent("beta", Map.of("message", "first"));
@@ -260,7 +264,7 @@ class CompositeControllerIT {
 
     @Test
     void anOnDeleteChildIsNeverRewritten() throws Exception {
-        hook = CompositeControllerIT::messageHook;
+        hook = LambdaControllersIT::messageHook;
         compositeController("cc-on-delete", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
         createParent("gamma", Map.of("message", "first"));
         var configMaps = client.configMaps().inNamespace(namespace);
@@ -320,7 +324,7 @@ class CompositeControllerIT {
             return response;
         };
         compositeController("cc-finalize", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
-        client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND).withName("cc-finalize")
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-finalize")
                 .patch(MERGE, "{\"spec\":{\"hooks\":{\"finalize\":{\"webhook\":{\"url\":\"http://127.0.0.1:"
                         + hookServer.getAddress().getPort() + "/finalize\"}}}}}");
         createParent("theta", Map.of("message", "hello"));
@@ -341,10 +345,10 @@ class CompositeControllerIT {
 
     @Test
     void aV2HookSeesNamespacedKeysAndAV1HookBareNames() {
-        hook = CompositeControllerIT::messageHook;
+        hook = LambdaControllersIT::messageHook;
         compositeController("cc-v2", "  - {apiVersion: v1, resource: configmaps}",
                 "  generateSelector: true");
-        client.genericKubernetesResources(io.capstan.lambda.composite.CompositeControllers.KIND).withName("cc-v2").edit(cc -> {
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-v2").edit(cc -> {
             @SuppressWarnings("unchecked")
             Map<String, Object> spec = (Map<String, Object>) cc.getAdditionalProperties().get("spec");
             @SuppressWarnings("unchecked")
@@ -360,7 +364,7 @@ class CompositeControllerIT {
 
     @Test
     void aFailingHookIsASyncErrorOnTheParentAndItsChildrenStay() {
-        hook = CompositeControllerIT::messageHook;
+        hook = LambdaControllersIT::messageHook;
         compositeController("cc-failing", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
         createParent("zeta", Map.of("message", "hello"));
         var configMaps = client.configMaps().inNamespace(namespace);
@@ -402,5 +406,85 @@ class CompositeControllerIT {
                     assertThat(e.getMessage()).contains("of a kind the CompositeController does not declare");
                 }));
         assertThat(client.secrets().inNamespace(namespace).withName("undeclared").get()).isNull();
+    }
+
+    private void decoratorController(String name, String resourcesYaml, String attachmentsYaml) {
+        decorators.add(name);
+        String yaml = """
+                apiVersion: metacontroller.k8s.io/v1alpha1
+                kind: DecoratorController
+                metadata: {name: %s}
+                spec:
+                  resources:
+                %s
+                  attachments:
+                %s
+                  hooks:
+                    sync:
+                      webhook: {url: "http://127.0.0.1:%d/decorate"}
+                """.formatted(name, resourcesYaml.stripIndent().indent(2).stripTrailing(),
+                attachmentsYaml.stripIndent().indent(2).stripTrailing(), hookServer.getAddress().getPort());
+        client.resource(SERIALIZATION.unmarshal(yaml, GenericKubernetesResource.class)).create();
+    }
+
+    @Test
+    void aDecoratorLabelsTheObjectsItSelectsAndAttachesObjectsToThem() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            response.putObject("labels").put("decorated", "yes").putNull("remove-me");
+            String name = request.path("object").path("metadata").path("name").asText();
+            ObjectNode secret = response.putArray("attachments").addObject().put("apiVersion", "v1").put("kind", "Secret");
+            secret.putObject("metadata").put("name", name + "-attached");
+            secret.putObject("stringData").put("from", name);
+            return response;
+        };
+        decoratorController("dc-label", """
+                  - apiVersion: v1
+                    resource: configmaps
+                    labelSelector: {matchLabels: {decorate: dc-label}}
+                    annotationSelector: {matchExpressions: [{key: attach, operator: Exists}]}""",
+                "  - {apiVersion: v1, resource: secrets}");
+        var configMaps = client.configMaps().inNamespace(namespace);
+        ConfigMap selected = configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("selected")
+                .addToLabels("decorate", "dc-label").addToLabels("remove-me", "x").addToAnnotations("attach", "")
+                .endMetadata().build()).create();
+        configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("no-annotation")
+                .addToLabels("decorate", "dc-label").endMetadata().build()).create();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(configMaps.withName("selected").get()
+                .getMetadata().getLabels()).containsEntry("decorated", "yes").doesNotContainKey("remove-me"));
+        var attached = await().atMost(Duration.ofSeconds(30)).until(() -> client.secrets().inNamespace(namespace)
+                .withName("selected-attached").get(), s -> s != null);
+        assertThat(attached.getMetadata().getAnnotations())
+                .containsEntry("metacontroller.k8s.io/decorator-controller", "dc-label");
+        assertThat(attached.getMetadata().getOwnerReferences()).singleElement().satisfies(owner -> {
+            assertThat(owner.getUid()).isEqualTo(selected.getMetadata().getUid());
+            assertThat(owner.getController()).isTrue();
+        });
+        assertThat(configMaps.withName("no-annotation").get().getMetadata().getLabels())
+                .as("an object the annotation selector leaves out is not decorated").doesNotContainKey("decorated");
+        assertThat(client.secrets().inNamespace(namespace).withName("no-annotation-attached").get()).isNull();
+    }
+
+    @Test
+    void aDecoratorReplacesTheStatusOfAKindWithAStatusSubresource() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            response.putObject("status").put("decoratedBy", "dc-status");
+            response.putArray("attachments");
+            return response;
+        };
+        decoratorController("dc-status", """
+                  - apiVersion: test.capstan.io/v1
+                    resource: parents
+                    labelSelector: {matchLabels: {controller: dc-status}}""", "- {apiVersion: v1, resource: secrets}");
+        controllers.add("dc-status");
+        createParent("iota", Map.of("message", "hello"));
+        controllers.removeLast();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(tree(parent("iota")).path("status").path("decoratedBy").asText()).isEqualTo("dc-status"));
+        assertThat(tree(parent("iota")).path("status").has("observedGeneration"))
+                .as("a decorator writes the hook's status as it is").isFalse();
     }
 }

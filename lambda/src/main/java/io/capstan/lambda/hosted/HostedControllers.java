@@ -1,8 +1,9 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.lambda.LambdaReason;
 import io.capstan.lambda.api.CompositeControllerSpec;
+import io.capstan.lambda.api.DecoratorControllerSpec;
 import io.capstan.lambda.hook.HookClient;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.ApiErrors;
@@ -22,20 +23,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hosts one {@link CompositeRuntime} per CompositeController object, as Metacontroller's server does: started when
- * the object appears, restarted when its spec changes, stopped when it is deleted, each change told in an Event on
- * the CompositeController. A spec that cannot work yet because a kind is not served (a CRD installed after its
+ * Hosts one controller per CompositeController (or DecoratorController) object, as Metacontroller's server does:
+ * started when the object appears, restarted when its spec changes, stopped when it is deleted, each change told in
+ * an Event on the object. A spec that cannot work yet because a kind is not served (a CRD installed after its
  * controller) is tried again with backoff; other bad specs wait for the next change.
  */
-public final class CompositeControllers implements LeaderWork {
+public final class HostedControllers implements LeaderWork {
 
-    private static final Logger log = LoggerFactory.getLogger(CompositeControllers.class);
-    public static final ResourceDefinitionContext KIND = new ResourceDefinitionContext.Builder()
-            .withGroup("metacontroller.k8s.io").withVersion("v1alpha1").withKind("CompositeController")
-            .withPlural("compositecontrollers").withNamespaced(false).build();
+    private static final Logger log = LoggerFactory.getLogger(HostedControllers.class);
+    public static final ResourceDefinitionContext COMPOSITE = kind("CompositeController", "compositecontrollers");
+    public static final ResourceDefinitionContext DECORATOR = kind("DecoratorController", "decoratorcontrollers");
     /** Workers per hosted controller: Metacontroller's {@code --workers} default. */
     static final int WORKERS = 5;
 
+    private final ResourceDefinitionContext kind;
     private final Manager manager;
     private final EventRecorder events;
     private final HookClient hooks = new HookClient();
@@ -44,15 +45,25 @@ public final class CompositeControllers implements LeaderWork {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
 
     /** A hosted controller and the spec it was started with. */
-    private record Running(ObjectNode spec, CompositeRuntime runtime) {
+    private record Running(ObjectNode spec, AutoCloseable runtime) {
     }
 
-    public CompositeControllers(Manager manager, Selectors targets) {
+    private static ResourceDefinitionContext kind(String kind, String plural) {
+        return new ResourceDefinitionContext.Builder().withGroup("metacontroller.k8s.io").withVersion("v1alpha1")
+                .withKind(kind).withPlural(plural).withNamespaced(false).build();
+    }
+
+    /**
+     * @param kind {@link #COMPOSITE} or {@link #DECORATOR}
+     * @param targets which of those objects this operator hosts ({@code --target-label-selector})
+     */
+    public HostedControllers(ResourceDefinitionContext kind, Manager manager, Selectors targets) {
+        this.kind = kind;
         this.manager = manager;
         this.events = manager.eventRecorder("metacontroller");
-        this.controllers = manager.informers().genericInformer(KIND, targets);
-        this.controller = Controller.<ObjectKey>builder("compositecontroller", this::reconcile).kind("CompositeController")
-                .metrics(manager.metrics().registry()).build();
+        this.controllers = manager.informers().genericInformer(kind, targets);
+        this.controller = Controller.<ObjectKey>builder(kind.getKind().toLowerCase(java.util.Locale.ROOT), this::reconcile)
+                .kind(kind.getKind()).metrics(manager.metrics().registry()).build();
         Watches.of(controller).forPrimary(controllers, Watches::specOrDeletionChanged);
     }
 
@@ -75,15 +86,16 @@ public final class CompositeControllers implements LeaderWork {
         }
         events.record(object, LambdaReason.Starting, "Starting controller: %s", key.name());
         try {
-            CompositeRuntime runtime = new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager,
-                    events, hooks, WORKERS);
+            AutoCloseable runtime = kind == DECORATOR
+                    ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, WORKERS)
+                    : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, WORKERS);
             running.put(key.name(), new Running(spec.deepCopy(), runtime));
             events.record(object, LambdaReason.Started, "Started controller: %s", key.name());
             return Result.done();
         } catch (IllegalArgumentException e) {
             String message = ApiErrors.describe(e);
             events.record(object, LambdaReason.CreateError, "Cannot create new controller: %s", message);
-            log.warn("CompositeController {} cannot start: {}", key.name(), message);
+            log.warn("{} {} cannot start: {}", kind.getKind(), key.name(), message);
             // A kind that is not served yet may be soon (its CRD applied after the controller): look again.
             return message.startsWith("discovery:") ? Result.requeue() : Result.done();
         }
@@ -93,10 +105,18 @@ public final class CompositeControllers implements LeaderWork {
         if (object != null) {
             events.record(object, LambdaReason.Stopping, "Stopping controller: %s", name);
         }
-        current.runtime().close();
+        close(current);
         running.remove(name);
         if (object != null) {
             events.record(object, LambdaReason.Stopped, "Stopped controller: %s", name);
+        }
+    }
+
+    private static void close(Running running) {
+        try {
+            running.runtime().close();
+        } catch (Exception e) {
+            log.warn("Stopping a hosted controller failed: {}", ApiErrors.describe(e));
         }
     }
 
@@ -109,8 +129,8 @@ public final class CompositeControllers implements LeaderWork {
     @Override
     public void stop() {
         controller.stop();
-        running.values().forEach(r -> r.runtime().close());
+        running.values().forEach(HostedControllers::close);
         running.clear();
-        controllers.getStore().list().forEach(cc -> controller.queue().add(ObjectKey.of(cc)));
+        controllers.getStore().list().forEach(object -> controller.queue().add(ObjectKey.of(object)));
     }
 }

@@ -1,4 +1,4 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -7,16 +7,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * A CompositeController sync or finalize hook's answer. Loose decoding ignores unknown and repeated fields; strict
- * decoding (the default for {@code v2} hooks) fails on them, as Metacontroller's does.
- *
- * @param status the parent's new status, or null for {@code {}}
- * @param children the desired children; empty (or null in the answer) means none, so every observed child goes
- * @param resyncAfterSeconds a one-shot re-sync after this long, when positive
+ * A DecoratorController sync or finalize hook's answer: labels and annotations to set ({@code null} removes one), a
+ * status that replaces the object's ({@code null} leaves it), the attachments it wants, a re-sync delay and whether
+ * finalizing is done. Loose or strict decoding as for a CompositeController.
  */
-public record SyncResponse(ObjectNode status, List<ObjectNode> children, double resyncAfterSeconds, boolean finalized) {
+record DecoratorResponse(Map<String, String> labels, Map<String, String> annotations, ObjectNode status,
+        List<ObjectNode> attachments, double resyncAfterSeconds, boolean finalized) {
 
     private static final ObjectMapper LOOSE = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -24,14 +24,11 @@ public record SyncResponse(ObjectNode status, List<ObjectNode> children, double 
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
             .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, true);
 
-    /** The wire shape. */
-    private record Wire(ObjectNode status, List<ObjectNode> children, Double resyncAfterSeconds, Boolean finalized) {
+    private record Wire(Map<String, String> labels, Map<String, String> annotations, ObjectNode status,
+            List<ObjectNode> attachments, Double resyncAfterSeconds, Boolean finalized) {
     }
 
-    /**
-     * @throws IllegalArgumentException when the body is not such an answer, saying why
-     */
-    public static SyncResponse parse(String body, boolean strict) {
+    static DecoratorResponse parse(String body, boolean strict) {
         Wire wire;
         try {
             wire = (strict ? STRICT : LOOSE).readValue(body, Wire.class);
@@ -44,12 +41,11 @@ public record SyncResponse(ObjectNode status, List<ObjectNode> children, double 
         if (wire == null) {
             throw new IllegalArgumentException("the hook's answer is empty");
         }
-        List<ObjectNode> children = new ArrayList<>();
-        if (wire.children() != null) {
-            // A null item (e.g. "children": [null]) is skipped, as Metacontroller's decoding does.
-            wire.children().stream().filter(java.util.Objects::nonNull).forEach(children::add);
+        List<ObjectNode> attachments = new ArrayList<>();
+        if (wire.attachments() != null) {
+            wire.attachments().stream().filter(Objects::nonNull).forEach(attachments::add);
         }
-        return new SyncResponse(wire.status(), children,
+        return new DecoratorResponse(wire.labels(), wire.annotations(), wire.status(), attachments,
                 wire.resyncAfterSeconds() == null ? 0 : wire.resyncAfterSeconds(), Boolean.TRUE.equals(wire.finalized()));
     }
 }

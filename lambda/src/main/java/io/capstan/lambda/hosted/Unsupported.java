@@ -1,4 +1,4 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;

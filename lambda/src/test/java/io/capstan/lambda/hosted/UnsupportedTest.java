@@ -1,4 +1,4 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,6 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
+
+import io.capstan.lambda.hosted.ChildWriter.ChildRule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -7,20 +9,16 @@ import io.capstan.lambda.LambdaReason;
 import io.capstan.lambda.api.CompositeControllerSpec;
 import io.capstan.lambda.api.CompositeControllerSpec.ChildResource;
 import io.capstan.lambda.api.CompositeControllerSpec.Hook;
-import io.capstan.lambda.api.CompositeControllerSpec.UpdateMethod;
 import io.capstan.lambda.api.Resources;
-import io.capstan.lambda.apply.LastApplied;
 import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hosted.ChildWriter.ChildRule;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.ApiErrors;
-import io.capstan.runtime.client.Deletions;
-import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.controller.Controller;
 import io.capstan.runtime.controller.LabelSelectors;
 import io.capstan.runtime.controller.ObjectKey;
 import io.capstan.runtime.controller.Result;
 import io.capstan.runtime.events.EventRecorder;
-import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -66,13 +64,10 @@ final class CompositeRuntime implements AutoCloseable {
     private final Manager manager;
     private final EventRecorder events;
     private final HookClient hooks;
+    private final ChildWriter writer;
     private final Controller<ObjectKey> controller;
     private final SharedIndexInformer<GenericKubernetesResource> parents;
     private final List<Runnable> onClose = new ArrayList<>();
-
-    /** A declared child kind: where it is cached and how a differing child is brought up to date. */
-    private record ChildRule(Resources resources, UpdateMethod method, SharedIndexInformer<GenericKubernetesResource> cache) {
-    }
 
     /**
      * Resolves the kinds, checks the parent, and starts the controller.
@@ -90,6 +85,7 @@ final class CompositeRuntime implements AutoCloseable {
         this.serialization = client.getKubernetesSerialization();
         this.events = events;
         this.hooks = hooks;
+        this.writer = new ChildWriter(client);
         if (spec.parentResource() == null || spec.parentResource().apiVersion() == null
                 || spec.parentResource().resource() == null) {
             throw new IllegalArgumentException("spec.parentResource needs apiVersion and resource");
@@ -309,7 +305,7 @@ final class CompositeRuntime implements AutoCloseable {
         Exception childFailure = null;
         if (!deleting || (finalizing && hadFinalizer && !hasGarbageCollectorFinalizer(cached))) {
             try {
-                manageChildren(cached, observed, desired);
+                writer.manage(children, observed, desired, ownerReference(cached));
             } catch (Exception e) {
                 childFailure = e;
             }
@@ -526,112 +522,6 @@ final class CompositeRuntime implements AutoCloseable {
         return new ArrayList<>(byIdentity.values());
     }
 
-    /** Deletes what the hook no longer wants, then creates and updates what it does; collects the failures. */
-    private void manageChildren(GenericKubernetesResource parentObject,
-            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, List<ObjectNode> desired) throws Exception {
-        Map<String, Map<ObjectKey, ObjectNode>> wanted = new LinkedHashMap<>();
-        for (ObjectNode child : desired) {
-            String mapKey = child.path("kind").asText() + "." + child.path("apiVersion").asText();
-            ObjectKey key = new ObjectKey(child.path("metadata").path("namespace").asText(null),
-                    child.path("metadata").path("name").asText());
-            wanted.computeIfAbsent(mapKey, k -> new LinkedHashMap<>()).put(key, child);
-        }
-        List<String> failures = new ArrayList<>();
-        for (Map.Entry<String, Map<ObjectKey, GenericKubernetesResource>> kind : observed.entrySet()) {
-            ChildRule rule = children.get(kind.getKey());
-            Map<ObjectKey, ObjectNode> keep = wanted.getOrDefault(kind.getKey(), Map.of());
-            for (GenericKubernetesResource child : kind.getValue().values()) {
-                if (!keep.containsKey(ObjectKey.of(child)) && child.getMetadata().getDeletionTimestamp() == null) {
-                    collect(failures, () -> delete(rule, child, "no longer desired"));
-                }
-            }
-        }
-        for (Map.Entry<String, Map<ObjectKey, ObjectNode>> kind : wanted.entrySet()) {
-            ChildRule rule = children.get(kind.getKey());
-            Map<ObjectKey, GenericKubernetesResource> have = observed.get(kind.getKey());
-            for (Map.Entry<ObjectKey, ObjectNode> child : kind.getValue().entrySet()) {
-                GenericKubernetesResource existing = have.get(child.getKey());
-                collect(failures, () -> {
-                    if (existing == null) {
-                        create(rule, parentObject, child.getValue());
-                    } else {
-                        update(rule, existing, child.getValue());
-                    }
-                });
-            }
-        }
-        if (!failures.isEmpty()) {
-            throw new IllegalStateException(String.join("; ", failures));
-        }
-    }
-
-    private interface ChildWrite {
-        void run() throws Exception;
-    }
-
-    private static void collect(List<String> failures, ChildWrite write) {
-        try {
-            write.run();
-        } catch (Exception e) {
-            failures.add(ApiErrors.describe(e));
-        }
-    }
-
-    private void create(ChildRule rule, GenericKubernetesResource parentObject, ObjectNode desired) {
-        ObjectNode toCreate = LastApplied.forCreate(desired);
-        GenericKubernetesResource object = serialization.convertValue(toCreate, GenericKubernetesResource.class);
-        List<OwnerReference> owners = new ArrayList<>(object.getMetadata().getOwnerReferences() == null ? List.of()
-                : object.getMetadata().getOwnerReferences());
-        if (owners.stream().noneMatch(o -> parentObject.getMetadata().getUid().equals(o.getUid()))) {
-            owners.add(ownerReference(parentObject));
-        }
-        object.getMetadata().setOwnerReferences(owners);
-        try {
-            resources(rule.resources(), object.getMetadata().getNamespace()).resource(object).create();
-            log.info("Created {} {}", rule.resources().kind(), ObjectKey.of(object));
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
-        }
-    }
-
-    private void update(ChildRule rule, GenericKubernetesResource existing, ObjectNode desired) {
-        if (existing.getMetadata().getDeletionTimestamp() != null) {
-            return;
-        }
-        ObjectNode merged = LastApplied.forUpdate(tree(existing), desired);
-        if (merged == null) {
-            return;
-        }
-        switch (rule.method()) {
-            case OnDelete -> {
-            }
-            case Recreate, RollingRecreate -> delete(rule, existing, "differs from the desired state (Recreate)");
-            case InPlace, RollingInPlace -> {
-                try {
-                    resources(rule.resources(), existing.getMetadata().getNamespace())
-                            .resource(serialization.convertValue(merged, GenericKubernetesResource.class)).update();
-                    log.info("Updated {} {}", rule.resources().kind(), ObjectKey.of(existing));
-                } catch (KubernetesClientException e) {
-                    if (e.getCode() != 404 && e.getCode() != 409) {
-                        throw e;
-                    }
-                }
-            }
-        }
-    }
-
-    private void delete(ChildRule rule, GenericKubernetesResource child, String why) {
-        Resources kind = rule.resources();
-        Deletions.Outcome outcome = Deletions.deleteWithUid(client, RawRequests.path(kind.group(), kind.version(),
-                kind.plural(), child.getMetadata().getNamespace(), child.getMetadata().getName()),
-                child.getMetadata().getUid(), null, DeletionPropagation.BACKGROUND);
-        if (outcome == Deletions.Outcome.DELETED) {
-            log.info("Deleted {} {}: {}", kind.kind(), ObjectKey.of(child), why);
-        }
-    }
-
     /**
      * The hook's status (or {@code {}}) with {@code observedGeneration}, replacing the parent's, written only when it
      * differs from the live parent's and only onto the same parent instance.
@@ -663,8 +553,7 @@ final class CompositeRuntime implements AutoCloseable {
     private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource,
             io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
             io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> resources(Resources kind, String namespace) {
-        var all = client.genericKubernetesResources(kind.context());
-        return kind.namespaced() && namespace != null ? all.inNamespace(namespace) : all;
+        return writer.resources(kind, namespace);
     }
 
     private ObjectNode tree(GenericKubernetesResource object) {

@@ -1,4 +1,4 @@
-package io.capstan.lambda.composite;
+package io.capstan.lambda.hosted;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 

@@ -1,0 +1,163 @@
+package io.capstan.lambda.hosted;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.capstan.lambda.api.CompositeControllerSpec.UpdateMethod;
+import io.capstan.lambda.api.Resources;
+import io.capstan.lambda.apply.LastApplied;
+import io.capstan.runtime.client.ApiErrors;
+import io.capstan.runtime.client.Deletions;
+import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.controller.ObjectKey;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings the children of one parent (a CompositeController's children, a DecoratorController's attachments) to what
+ * a hook answered, as Metacontroller's pkg/controller/common/manage_children.go does: the observed children it no
+ * longer wants are deleted first (UID precondition, background propagation), then the new ones are created with the
+ * last-applied annotation and a controller ownerReference, and the existing ones updated as their kind's update
+ * method says. Every write is tried; the failures are reported together.
+ */
+final class ChildWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(ChildWriter.class);
+
+    private final KubernetesClient client;
+    private final KubernetesSerialization serialization;
+
+    /** A declared child kind: where it is cached and how a differing child is brought up to date. */
+    record ChildRule(Resources resources, UpdateMethod method, SharedIndexInformer<GenericKubernetesResource> cache) {
+    }
+
+    ChildWriter(KubernetesClient client) {
+        this.client = client;
+        this.serialization = client.getKubernetesSerialization();
+    }
+
+    /**
+     * @param rules the declared kinds, by {@code Kind.apiVersion}
+     * @param observed the children claimed, by kind
+     * @param desired the hook's children, validated: each of a declared kind, with its namespace
+     * @param owner the controller ownerReference a created child gets
+     * @throws IllegalStateException naming every write that failed
+     */
+    void manage(Map<String, ChildRule> rules, Map<String, Map<ObjectKey, GenericKubernetesResource>> observed,
+            List<ObjectNode> desired, OwnerReference owner) {
+        Map<String, Map<ObjectKey, ObjectNode>> wanted = new LinkedHashMap<>();
+        for (ObjectNode child : desired) {
+            String mapKey = child.path("kind").asText() + "." + child.path("apiVersion").asText();
+            ObjectKey key = new ObjectKey(child.path("metadata").path("namespace").asText(null),
+                    child.path("metadata").path("name").asText());
+            wanted.computeIfAbsent(mapKey, k -> new LinkedHashMap<>()).put(key, child);
+        }
+        List<String> failures = new ArrayList<>();
+        for (Map.Entry<String, Map<ObjectKey, GenericKubernetesResource>> kind : observed.entrySet()) {
+            ChildRule rule = rules.get(kind.getKey());
+            Map<ObjectKey, ObjectNode> keep = wanted.getOrDefault(kind.getKey(), Map.of());
+            for (GenericKubernetesResource child : kind.getValue().values()) {
+                if (!keep.containsKey(ObjectKey.of(child)) && child.getMetadata().getDeletionTimestamp() == null) {
+                    collect(failures, () -> delete(rule, child, "no longer desired"));
+                }
+            }
+        }
+        for (Map.Entry<String, Map<ObjectKey, ObjectNode>> kind : wanted.entrySet()) {
+            ChildRule rule = rules.get(kind.getKey());
+            Map<ObjectKey, GenericKubernetesResource> have = observed.getOrDefault(kind.getKey(), Map.of());
+            for (Map.Entry<ObjectKey, ObjectNode> child : kind.getValue().entrySet()) {
+                GenericKubernetesResource existing = have.get(child.getKey());
+                collect(failures, () -> {
+                    if (existing == null) {
+                        create(rule, owner, child.getValue());
+                    } else {
+                        update(rule, existing, child.getValue());
+                    }
+                });
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException(String.join("; ", failures));
+        }
+    }
+
+    private static void collect(List<String> failures, Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            failures.add(ApiErrors.describe(e));
+        }
+    }
+
+    private void create(ChildRule rule, OwnerReference owner, ObjectNode desired) {
+        GenericKubernetesResource object = serialization.convertValue(LastApplied.forCreate(desired),
+                GenericKubernetesResource.class);
+        List<OwnerReference> owners = new ArrayList<>(object.getMetadata().getOwnerReferences() == null ? List.of()
+                : object.getMetadata().getOwnerReferences());
+        if (owners.stream().noneMatch(o -> owner.getUid().equals(o.getUid()))) {
+            owners.add(owner);
+        }
+        object.getMetadata().setOwnerReferences(owners);
+        try {
+            resources(rule.resources(), object.getMetadata().getNamespace()).resource(object).create();
+            log.info("Created {} {}", rule.resources().kind(), ObjectKey.of(object));
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+        }
+    }
+
+    private void update(ChildRule rule, GenericKubernetesResource existing, ObjectNode desired) {
+        if (existing.getMetadata().getDeletionTimestamp() != null) {
+            return;
+        }
+        ObjectNode merged = LastApplied.forUpdate(serialization.convertValue(existing, ObjectNode.class), desired);
+        if (merged == null) {
+            return;
+        }
+        switch (rule.method()) {
+            case OnDelete -> {
+            }
+            case Recreate, RollingRecreate -> delete(rule, existing, "differs from the desired state (Recreate)");
+            case InPlace, RollingInPlace -> {
+                try {
+                    resources(rule.resources(), existing.getMetadata().getNamespace())
+                            .resource(serialization.convertValue(merged, GenericKubernetesResource.class)).update();
+                    log.info("Updated {} {}", rule.resources().kind(), ObjectKey.of(existing));
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != 404 && e.getCode() != 409) {
+                        throw e;
+                    }
+                }
+            }
+        }
+    }
+
+    private void delete(ChildRule rule, GenericKubernetesResource child, String why) {
+        Resources kind = rule.resources();
+        Deletions.Outcome outcome = Deletions.deleteWithUid(client, RawRequests.path(kind.group(), kind.version(),
+                kind.plural(), child.getMetadata().getNamespace(), child.getMetadata().getName()),
+                child.getMetadata().getUid(), null, DeletionPropagation.BACKGROUND);
+        if (outcome == Deletions.Outcome.DELETED) {
+            log.info("Deleted {} {}: {}", kind.kind(), ObjectKey.of(child), why);
+        }
+    }
+
+    /** The kind's objects, in {@code namespace} when the kind is namespaced. */
+    io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource,
+            io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+            io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> resources(Resources kind, String namespace) {
+        var all = client.genericKubernetesResources(kind.context());
+        return kind.namespaced() && namespace != null ? all.inNamespace(namespace) : all;
+    }
+}
