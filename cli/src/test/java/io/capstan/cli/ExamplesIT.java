@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 class ExamplesIT {
 
     private static final Path EXAMPLES = Path.of("..", "examples", "framework");
+    private static final Path LAMBDA_EXAMPLES = Path.of("..", "examples", "lambda");
     private static final List<LocalCluster.Addon> addons = new ArrayList<>();
     private static TestCluster cluster;
     private String namespace;
@@ -213,5 +214,33 @@ class ExamplesIT {
 
         assertThat(status.attemptStatus.completionStatus.code).as(status.attemptStatus.completionStatus.diagnostics).isZero();
         assertThat(tasks(status, "worker")).allSatisfy(t -> assertThat(t.attemptStatus.completionStatus.code).isZero());
+    }
+
+    @Test
+    void theGreetingLambdaControllerAnswersFromAPythonHookRunningOnTheNode() throws Exception {
+        for (String example : new String[] {"greeting-controller.yaml", "greeting.yaml"}) {
+            var apply = cluster.kubectl().run(null, "-n", namespace, "apply", "-f", LAMBDA_EXAMPLES.resolve(example).toString());
+            assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
+        }
+        try {
+            var greetings = client.genericKubernetesResources("example.capstan.io/v1", "Greeting").inNamespace(namespace);
+            Awaitility.await().alias("the Greeting's status from the hook").atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> {
+                        var hello = greetings.withName("hello").get();
+                        return hello != null && hello.getAdditionalProperties().get("status") instanceof java.util.Map<?, ?> status
+                                && "Hello, world!".equals(status.get("message"));
+                    });
+            assertThat(client.configMaps().inNamespace(namespace).withName("hello-message").get().getData())
+                    .containsEntry("message", "Hello, world!");
+
+            greetings.withName("hello").patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), "{\"spec\":{\"name\":\"Capstan\"}}");
+            Awaitility.await().alias("the ConfigMap updated in place").atMost(Duration.ofMinutes(1))
+                    .until(() -> "Hello, Capstan!".equals(client.configMaps().inNamespace(namespace).withName("hello-message")
+                            .get().getData().get("message")));
+        } finally {
+            client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "CompositeController")
+                    .withName("greeting-controller").delete();
+        }
     }
 }
