@@ -344,6 +344,44 @@ class LambdaControllersIT {
     }
 
     @Test
+    void theCustomizeHooksRelatedObjectsReachTheSyncHookAndTheirChangesSyncTheParent() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            if (!request.has("children")) {
+                // The customize hook: the ConfigMap named 'source' of the parent's namespace.
+                response.putArray("relatedResources").addObject().put("apiVersion", "v1").put("resource", "configmaps")
+                        .put("namespace", request.path("parent").path("metadata").path("namespace").asText())
+                        .putArray("names").add("source");
+                return response;
+            }
+            var children = response.putArray("children");
+            String parentName = request.path("parent").path("metadata").path("name").asText();
+            request.path("related").path("ConfigMap.v1").fields().forEachRemaining(related -> {
+                ObjectNode copy = children.addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
+                copy.putObject("metadata").put("name", parentName + "-" + related.getKey());
+                copy.set("data", related.getValue().path("data"));
+            });
+            return response;
+        };
+        compositeController("cc-customize", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: InPlace}}",
+                "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-customize")
+                .patch(MERGE, "{\"spec\":{\"hooks\":{\"customize\":{\"webhook\":{\"url\":\"http://127.0.0.1:"
+                        + hookServer.getAddress().getPort() + "/customize\"}}}}}");
+        var configMaps = client.configMaps().inNamespace(namespace);
+        configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("source").endMetadata()
+                .addToData("color", "blue").build()).create();
+
+        createParent("kappa", Map.of());
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("kappa-source").get() != null
+                && "blue".equals(configMaps.withName("kappa-source").get().getData().get("color")));
+        configMaps.withName("source").patch(MERGE, "{\"data\":{\"color\":\"green\"}}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "green".equals(configMaps.withName("kappa-source").get()
+                .getData().get("color")));
+    }
+
+    @Test
     void aV2HookSeesNamespacedKeysAndAV1HookBareNames() {
         hook = LambdaControllersIT::messageHook;
         compositeController("cc-v2", "  - {apiVersion: v1, resource: configmaps}",

@@ -67,6 +67,8 @@ final class CompositeRuntime implements AutoCloseable {
     private final ChildWriter writer;
     private final Controller<ObjectKey> controller;
     private final SharedIndexInformer<GenericKubernetesResource> parents;
+    /** The customize hook's related objects, or null without one. */
+    private final Related<ObjectKey> related;
     private final List<Runnable> onClose = new ArrayList<>();
 
     /**
@@ -123,6 +125,12 @@ final class CompositeRuntime implements AutoCloseable {
             ChildEvents childEvents = new ChildEvents();
             cache.addEventHandler(childEvents);
             onClose.add(() -> cache.removeEventHandler(childEvents));
+        }
+        Hook customize = spec.hooks().customize();
+        this.related = customize == null ? null
+                : new Related<>(manager, hooks, customize, controllerObject, key -> controller.queue().add(key));
+        if (related != null) {
+            onClose.add(related::close);
         }
         controller.start();
         Double resync = spec.resyncPeriodSeconds();
@@ -262,6 +270,9 @@ final class CompositeRuntime implements AutoCloseable {
         }
         GenericKubernetesResource cached = parents.getIndexer().getByKey(key.toString());
         if (cached == null) {
+            if (related != null) {
+                related.forget(key);
+            }
             return Result.done();
         }
         boolean selected = spec.parentResource().labelSelector() == null
@@ -297,7 +308,16 @@ final class CompositeRuntime implements AutoCloseable {
             observed.put(rule.getKey(), claim(cached, selector, rule.getValue(), deleting));
         }
         Hook hook = finalizing ? finalizeHook : spec.hooks().sync();
-        SyncResponse response = call(hook, cached, observed, finalizing);
+        ObjectNode relatedObjects = JsonNodeFactory.instance.objectNode();
+        if (related != null) {
+            var chosen = related.forParent(ObjectKey.of(cached), cached, hook.v2());
+            if (chosen.isEmpty()) {
+                // A related kind's informer is still listing: look again shortly, quietly.
+                return Result.requeueAfter(CACHE_WAIT);
+            }
+            relatedObjects = chosen.get();
+        }
+        SyncResponse response = call(hook, cached, observed, relatedObjects, finalizing);
         if (finalizing && response.finalized()) {
             setFinalizer(cached, false);
         }
@@ -319,7 +339,8 @@ final class CompositeRuntime implements AutoCloseable {
     }
 
     private SyncResponse call(Hook hook, GenericKubernetesResource cached,
-            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, boolean finalizing) throws Exception {
+            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, ObjectNode relatedObjects,
+            boolean finalizing) throws Exception {
         boolean v2 = hook.v2();
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.set("controller", controllerObject);
@@ -329,7 +350,7 @@ final class CompositeRuntime implements AutoCloseable {
             ObjectNode map = childMaps.putObject(mapKey);
             objects.forEach((childKey, child) -> map.set(ObjectMaps.key(cached, child, v2), tree(child)));
         });
-        request.putObject("related");
+        request.set("related", relatedObjects);
         request.put("finalizing", finalizing);
         var webhook = hook.webhook();
         URI url = HookClient.url(webhook);

@@ -60,6 +60,8 @@ final class DecoratorRuntime implements AutoCloseable {
     private final Map<String, TargetRule> targets = new LinkedHashMap<>();
     private final Map<String, ChildRule> attachments = new LinkedHashMap<>();
     private final Controller<TargetKey> controller;
+    /** The customize hook's related objects, or null without one. */
+    private final Related<TargetKey> related;
     private final List<Runnable> onClose = new ArrayList<>();
 
     /** An object of one of the target kinds: its kind's map key ({@code Kind.apiVersion}) and its key. */
@@ -134,6 +136,12 @@ final class DecoratorRuntime implements AutoCloseable {
             AttachmentEvents handler = new AttachmentEvents();
             cache.addEventHandler(handler);
             onClose.add(() -> cache.removeEventHandler(handler));
+        }
+        Hook customize = spec.hooks().customize();
+        this.related = customize == null ? null
+                : new Related<>(manager, hooks, customize, controllerObject, key -> controller.queue().add(key));
+        if (related != null) {
+            onClose.add(related::close);
         }
         controller.start();
         Double resync = spec.resyncPeriodSeconds();
@@ -250,6 +258,9 @@ final class DecoratorRuntime implements AutoCloseable {
         }
         GenericKubernetesResource cached = rule.cache().getIndexer().getByKey(key.object().toString());
         if (cached == null) {
+            if (related != null) {
+                related.forget(key);
+            }
             return Result.done();
         }
         boolean selected = rule.selects(cached);
@@ -257,7 +268,7 @@ final class DecoratorRuntime implements AutoCloseable {
             return Result.done();
         }
         try {
-            return syncTarget(rule, cached, selected);
+            return syncTarget(key, rule, cached, selected);
         } catch (HookClient.TooManyRequests busy) {
             return Result.requeueAfter(busy.retryAfter());
         } catch (Exception e) {
@@ -266,7 +277,8 @@ final class DecoratorRuntime implements AutoCloseable {
         }
     }
 
-    private Result syncTarget(TargetRule rule, GenericKubernetesResource cached, boolean selected) throws Exception {
+    private Result syncTarget(TargetKey key, TargetRule rule, GenericKubernetesResource cached, boolean selected)
+            throws Exception {
         boolean deleting = cached.getMetadata().getDeletionTimestamp() != null;
         Hook finalizeHook = spec.hooks().finalizeHook();
         boolean finalizing = finalizeHook != null && (deleting || !selected);
@@ -281,7 +293,16 @@ final class DecoratorRuntime implements AutoCloseable {
             ObjectNode map = maps.putObject(mapKey);
             objects.values().forEach(a -> map.set(ObjectMaps.key(cached, a, hook.v2()), tree(a)));
         });
-        request.putObject("related");
+        if (related == null) {
+            request.putObject("related");
+        } else {
+            var chosen = related.forParent(key, cached, hook.v2());
+            if (chosen.isEmpty()) {
+                // A related kind's informer is still listing: look again shortly, quietly.
+                return Result.requeueAfter(CACHE_WAIT);
+            }
+            request.set("related", chosen.get());
+        }
         request.put("finalizing", finalizing);
         String body = hooks.call(HookClient.url(hook.webhook()), HookClient.timeout(hook.webhook()), request);
         String mode = hook.webhook().responseUnmarshallMode();

@@ -20,10 +20,7 @@ final class Unsupported {
     static List<String> in(JsonNode spec) {
         List<String> found = new ArrayList<>();
         JsonNode hooks = spec.path("hooks");
-        if (hooks.hasNonNull("customize")) {
-            found.add("spec.hooks.customize");
-        }
-        for (String hook : List.of("sync", "finalize")) {
+        for (String hook : List.of("sync", "finalize", "customize")) {
             JsonNode webhook = hooks.path(hook).path("webhook");
             if (webhook.path("etag").path("enabled").asBoolean(false)) {
                 found.add("spec.hooks." + hook + ".webhook.etag");

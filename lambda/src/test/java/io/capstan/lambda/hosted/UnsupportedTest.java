@@ -14,14 +14,14 @@ class UnsupportedTest {
         var spec = JSON.readTree("""
                 {"hooks": {"sync": {"webhook": {"url": "http://h/sync", "authorization": {"type": "Bearer"},
                                                 "etag": {"enabled": true}}},
-                           "customize": {"webhook": {"url": "http://h/customize"}}},
+                           "customize": {"webhook": {"url": "http://h/customize", "basicAuth": {}}}},
                  "endpointConfigs": [{"host": "h"}],
                  "childResources": [{"apiVersion": "v1", "resource": "pods", "updateStrategy": {"method": "RollingRecreate"}},
                                     {"apiVersion": "v1", "resource": "configmaps", "updateStrategy": {"method": "InPlace"}}]}
                 """);
 
-        assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.customize", "spec.hooks.sync.webhook.etag",
-                "spec.hooks.sync.webhook.authorization", "spec.endpointConfigs",
+        assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.sync.webhook.etag",
+                "spec.hooks.sync.webhook.authorization", "spec.hooks.customize.webhook.basicAuth", "spec.endpointConfigs",
                 "spec.childResources[0].updateStrategy.method RollingRecreate");
     }
 
