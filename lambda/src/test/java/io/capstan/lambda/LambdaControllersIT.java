@@ -417,6 +417,13 @@ class LambdaControllersIT {
         assertThat(event.getType()).isEqualTo("Warning");
         assertThat(event.getMessage()).contains("unsupported status code: 500 body: the hook failed");
         assertThat(configMaps.withName("zeta-config").get()).as("nothing is deleted on a failed hook's word").isNotNull();
+        assertThat(operator.manager().metrics().scrape())
+                .contains("metacontroller_sync_requests_total{code=\"200\",controller_name=\"cc-failing\","
+                        + "controller_type=\"CompositeController\",method=\"POST\"")
+                .contains("metacontroller_sync_requests_total{code=\"500\",controller_name=\"cc-failing\","
+                        + "controller_type=\"CompositeController\",method=\"POST\"")
+                .contains("metacontroller_sync_request_duration_histogram_seconds_bucket{controller_name=\"cc-failing\"")
+                .contains("metacontroller_sync_in_flight_requests{controller_name=\"cc-failing\"");
     }
 
     @Test

@@ -2,6 +2,11 @@ package io.capstan.lambda.hook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.capstan.lambda.api.CompositeControllerSpec.Webhook;
 import java.io.IOException;
 import java.net.URI;
@@ -12,7 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,6 +39,61 @@ public final class HookClient {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(DEFAULT_TIMEOUT).build();
     private final ObjectMapper json = new ObjectMapper();
+    private final MeterRegistry metrics;
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+
+    /**
+     * Which call this is, for the metrics Metacontroller exports per hook: {@code metacontroller_<hook>_requests_total
+     * {code, method}}, {@code metacontroller_<hook>_request_duration_histogram_seconds{method}} and
+     * {@code metacontroller_<hook>_in_flight_requests}, each with the labels {@code url}, {@code controller_name} and
+     * {@code controller_type}.
+     *
+     * @param hook {@code sync}, {@code finalize} or {@code customize}
+     * @param controllerType {@code CompositeController} or {@code DecoratorController}
+     */
+    public record Call(String hook, String controllerType, String controllerName) {
+    }
+
+    /** @param metrics where the per-hook metrics go */
+    public HookClient(MeterRegistry metrics) {
+        this.metrics = metrics;
+    }
+
+    /** Calls a webhook with its URL and timeout, counted as {@code call}. */
+    public String call(Webhook webhook, JsonNode request, Call call) throws TooManyRequests, HookException,
+            InterruptedException {
+        URI url = url(webhook);
+        Tags tags = Tags.of("url", url.toString(), "controller_name", call.controllerName(),
+                "controller_type", call.controllerType());
+        String prefix = "metacontroller." + call.hook();
+        AtomicInteger active = inFlight.computeIfAbsent(prefix + "|" + tags, k -> {
+            AtomicInteger gauge = new AtomicInteger();
+            Gauge.builder(prefix + ".in.flight.requests", gauge, AtomicInteger::get).tags(tags)
+                    .description("In-flight requests of the " + call.hook() + " hook").register(metrics);
+            return gauge;
+        });
+        long started = System.nanoTime();
+        String code = "error";
+        active.incrementAndGet();
+        try {
+            String body = call(url, timeout(webhook), request);
+            code = "200";
+            return body;
+        } catch (TooManyRequests busy) {
+            code = "429";
+            throw busy;
+        } catch (HookException failed) {
+            code = failed.code() == 0 ? "error" : String.valueOf(failed.code());
+            throw failed;
+        } finally {
+            active.decrementAndGet();
+            Counter.builder(prefix + ".requests").tags(tags).tag("code", code).tag("method", "POST")
+                    .description("Requests to the " + call.hook() + " hook by status code").register(metrics).increment();
+            Timer.builder(prefix + ".request.duration.histogram").tags(tags).tag("method", "POST")
+                    .publishPercentileHistogram().description("Latency of the " + call.hook() + " hook")
+                    .register(metrics).record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
 
     /** What a hook asked for instead of an answer. */
     public static final class TooManyRequests extends Exception {
@@ -48,8 +111,20 @@ public final class HookClient {
 
     /** A call that failed: unreachable, timed out, refused, or answered with something that is not a response. */
     public static final class HookException extends Exception {
+        private final int code;
+
         HookException(String message, Throwable cause) {
+            this(message, cause, 0);
+        }
+
+        HookException(String message, Throwable cause, int code) {
             super(message, cause);
+            this.code = code;
+        }
+
+        /** The HTTP status the hook answered with, or 0 when it did not answer. */
+        public int code() {
+            return code;
         }
     }
 
@@ -120,7 +195,7 @@ public final class HookClient {
      * @throws TooManyRequests when the hook answered 429
      * @throws HookException when the call failed or was answered with another status
      */
-    public String call(URI url, Duration timeout, JsonNode request) throws TooManyRequests, HookException,
+    String call(URI url, Duration timeout, JsonNode request) throws TooManyRequests, HookException,
             InterruptedException {
         byte[] body;
         try {
@@ -143,7 +218,7 @@ public final class HookClient {
         }
         if (response.statusCode() != 200) {
             throw new HookException("unsupported status code: " + response.statusCode() + " body: " + response.body(),
-                    null);
+                    null, response.statusCode());
         }
         return response.body();
     }

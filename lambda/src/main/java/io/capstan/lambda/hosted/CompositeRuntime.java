@@ -128,7 +128,8 @@ final class CompositeRuntime implements AutoCloseable {
         }
         Hook customize = spec.hooks().customize();
         this.related = customize == null ? null
-                : new Related<>(manager, hooks, customize, controllerObject, key -> controller.queue().add(key));
+                : new Related<>(manager, hooks, customize, controllerObject,
+                        new HookClient.Call("customize", "CompositeController", name), key -> controller.queue().add(key));
         if (related != null) {
             onClose.add(related::close);
         }
@@ -353,8 +354,8 @@ final class CompositeRuntime implements AutoCloseable {
         request.set("related", relatedObjects);
         request.put("finalizing", finalizing);
         var webhook = hook.webhook();
-        URI url = HookClient.url(webhook);
-        String body = hooks.call(url, HookClient.timeout(webhook), request);
+        String body = hooks.call(webhook, request, new HookClient.Call(finalizing ? "finalize" : "sync",
+                "CompositeController", name));
         boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
         return SyncResponse.parse(body, strict);
     }

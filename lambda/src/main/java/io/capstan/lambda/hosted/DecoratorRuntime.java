@@ -139,7 +139,8 @@ final class DecoratorRuntime implements AutoCloseable {
         }
         Hook customize = spec.hooks().customize();
         this.related = customize == null ? null
-                : new Related<>(manager, hooks, customize, controllerObject, key -> controller.queue().add(key));
+                : new Related<>(manager, hooks, customize, controllerObject,
+                        new HookClient.Call("customize", "DecoratorController", name), key -> controller.queue().add(key));
         if (related != null) {
             onClose.add(related::close);
         }
@@ -304,7 +305,8 @@ final class DecoratorRuntime implements AutoCloseable {
             request.set("related", chosen.get());
         }
         request.put("finalizing", finalizing);
-        String body = hooks.call(HookClient.url(hook.webhook()), HookClient.timeout(hook.webhook()), request);
+        String body = hooks.call(hook.webhook(), request, new HookClient.Call(finalizing ? "finalize" : "sync",
+                "DecoratorController", name));
         String mode = hook.webhook().responseUnmarshallMode();
         DecoratorResponse response = DecoratorResponse.parse(body, mode == null ? hook.v2() : "strict".equals(mode));
 

@@ -39,7 +39,7 @@ public final class HostedControllers implements LeaderWork {
     private final ResourceDefinitionContext kind;
     private final Manager manager;
     private final EventRecorder events;
-    private final HookClient hooks = new HookClient();
+    private final HookClient hooks;
     private final SharedIndexInformer<GenericKubernetesResource> controllers;
     private final Controller<ObjectKey> controller;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
@@ -61,6 +61,7 @@ public final class HostedControllers implements LeaderWork {
         this.kind = kind;
         this.manager = manager;
         this.events = manager.eventRecorder("metacontroller");
+        this.hooks = new HookClient(manager.metrics().registry());
         this.controllers = manager.informers().genericInformer(kind, targets);
         this.controller = Controller.<ObjectKey>builder(kind.getKind().toLowerCase(java.util.Locale.ROOT), this::reconcile)
                 .kind(kind.getKind()).metrics(manager.metrics().registry()).build();

@@ -44,6 +44,7 @@ final class Related<K> implements AutoCloseable {
     private final Hook customize;
     private final ObjectNode controllerObject;
     private final Consumer<K> wake;
+    private final HookClient.Call call;
     private final Map<String, Kind> kinds = new ConcurrentHashMap<>();
     private final Map<K, Rules> rulesByParent = new ConcurrentHashMap<>();
     private volatile SharedIndexInformer<GenericKubernetesResource> namespaces;
@@ -68,7 +69,9 @@ final class Related<K> implements AutoCloseable {
     private record CustomizeResponse(List<Rule> relatedResources) {
     }
 
-    Related(Manager manager, HookClient hooks, Hook customize, ObjectNode controllerObject, Consumer<K> wake) {
+    Related(Manager manager, HookClient hooks, Hook customize, ObjectNode controllerObject, HookClient.Call call,
+            Consumer<K> wake) {
+        this.call = call;
         this.manager = manager;
         this.serialization = manager.client().getKubernetesSerialization();
         this.hooks = hooks;
@@ -122,7 +125,7 @@ final class Related<K> implements AutoCloseable {
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.set("controller", controllerObject);
         request.set("parent", serialization.convertValue(parent, ObjectNode.class));
-        String body = hooks.call(HookClient.url(customize.webhook()), HookClient.timeout(customize.webhook()), request);
+        String body = hooks.call(customize.webhook(), request, call);
         CustomizeResponse response;
         try {
             response = JSON.readValue(body, CustomizeResponse.class);
