@@ -88,7 +88,9 @@ class LambdaControllersIT {
         Crds.ensure(cluster.client(), parents, Duration.ofMillis(100), Duration.ofSeconds(30));
         hookServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         hookServer.createContext("/", exchange -> {
-            JsonNode request = JSON.readTree(exchange.getRequestBody());
+            ObjectNode request = (ObjectNode) JSON.readTree(exchange.getRequestBody());
+            // What the hook saw of the call, for the tests of authorization.
+            request.put("_authorization", exchange.getRequestHeaders().getFirst("Authorization"));
             requests.add(request);
             ObjectNode response = hook.apply(request);
             byte[] body = response == null ? "the hook failed".getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(response);
@@ -531,5 +533,90 @@ class LambdaControllersIT {
                 assertThat(tree(parent("iota")).path("status").path("decoratedBy").asText()).isEqualTo("dc-status"));
         assertThat(tree(parent("iota")).path("status").has("observedGeneration"))
                 .as("a decorator writes the hook's status as it is").isFalse();
+    }
+
+    @Test
+    void basicAuthorizationComesFromASecret() {
+        hook = LambdaControllersIT::messageHook;
+        client.secrets().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata().withName("hook-user").endMetadata().addToStringData("username", "admin\n")
+                .addToStringData("password", "s3cret").build()).create();
+        compositeController("cc-basic", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-basic")
+                .patch(MERGE, "{\"spec\":{\"hooks\":{\"sync\":{\"webhook\":{\"basicAuth\":{\"secretRef\":"
+                        + "{\"name\":\"hook-user\",\"namespace\":\"" + namespace + "\"}}}}}}}");
+
+        createParent("lambda", Map.of("message", "hi"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(namespace)
+                .withName("lambda-config").get() != null);
+        assertThat(requests).filteredOn(r -> "lambda".equals(r.path("parent").path("metadata").path("name").asText()))
+                .last().satisfies(r -> assertThat(r.path("_authorization").asText())
+                        .isEqualTo("Basic " + java.util.Base64.getEncoder().encodeToString("admin:s3cret".getBytes(
+                                StandardCharsets.UTF_8))));
+    }
+
+    @Test
+    void anHttpsHookIsTrustedByItsCaBundleAndGetsAClientCertificateAndATokenFromAnEndpointConfig() throws Exception {
+        var ca = io.capstan.runtime.tls.CertificateAuthority.create("hook-ca");
+        var serving = ca.issueServer("hook", List.of(), List.of("127.0.0.1"));
+        var clientCertificate = ca.issueClient("capstan", List.of());
+        com.sun.net.httpserver.HttpsServer secure = com.sun.net.httpserver.HttpsServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        secure.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serving.clientContext(ca.certificate())) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters parameters) {
+                var ssl = getSSLContext().getDefaultSSLParameters();
+                ssl.setNeedClientAuth(true);
+                parameters.setSSLParameters(ssl);
+            }
+        });
+        secure.createContext("/", exchange -> {
+            JsonNode request = JSON.readTree(exchange.getRequestBody());
+            boolean authorized = "Bearer t0ken".equals(exchange.getRequestHeaders().getFirst("Authorization"));
+            byte[] body = authorized ? JSON.writeValueAsBytes(messageHook(request))
+                    : "unauthorized".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(authorized ? 200 : 401, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        secure.start();
+        try {
+            var secrets = client.secrets().inNamespace(namespace);
+            secrets.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("hook-token")
+                    .endMetadata().addToStringData("token", " t0ken\n").build()).create();
+            secrets.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("hook-client")
+                    .endMetadata().addToStringData("tls.crt", clientCertificate.certificatePem())
+                    .addToStringData("tls.key", clientCertificate.keyPem()).build()).create();
+            int port = secure.getAddress().getPort();
+            controllers.add("cc-tls");
+            client.resource(SERIALIZATION.unmarshal("""
+                    apiVersion: metacontroller.k8s.io/v1alpha1
+                    kind: CompositeController
+                    metadata: {name: cc-tls}
+                    spec:
+                      generateSelector: true
+                      parentResource:
+                        apiVersion: test.capstan.io/v1
+                        resource: parents
+                        labelSelector: {matchLabels: {controller: cc-tls}}
+                      childResources: [{apiVersion: v1, resource: configmaps}]
+                      hooks:
+                        sync: {webhook: {url: "https://127.0.0.1:%d/sync"}}
+                      endpointConfigs:
+                      - host: "127.0.0.1:%d"
+                        caBundle: {inline: %s}
+                        clientTLS: {secretRef: {name: hook-client, namespace: %s}}
+                        authorization: {secretRef: {name: hook-token, namespace: %s, key: token}}
+                    """.formatted(port, port, JSON.writeValueAsString(io.capstan.runtime.tls.KeyPairCertificate.pem(
+                    ca.certificate())), namespace, namespace), GenericKubernetesResource.class)).create();
+
+            createParent("mu", Map.of("message", "secure"));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(namespace)
+                    .withName("mu-config").get() != null);
+        } finally {
+            secure.stop(0);
+        }
     }
 }

@@ -36,8 +36,9 @@ public final class HookClient {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     private static final Pattern GO_DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(DEFAULT_TIMEOUT).build();
+    private final HttpClient http = newClient(null);
+    /** A client per webhook TLS context (a CA bundle or client certificate of its own). */
+    private final Map<javax.net.ssl.SSLContext, HttpClient> tlsClients = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
     private final MeterRegistry metrics;
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -59,9 +60,9 @@ public final class HookClient {
         this.metrics = metrics;
     }
 
-    /** Calls a webhook with its URL and timeout, counted as {@code call}. */
-    public String call(Webhook webhook, JsonNode request, Call call) throws TooManyRequests, HookException,
-            InterruptedException {
+    /** Calls a webhook with its URL, timeout, TLS and authorization, counted as {@code call}. */
+    public String call(Webhook webhook, HookSecurity security, JsonNode request, Call call) throws TooManyRequests,
+            HookException, InterruptedException {
         URI url = url(webhook);
         Tags tags = Tags.of("url", url.toString(), "controller_name", call.controllerName(),
                 "controller_type", call.controllerType());
@@ -76,7 +77,7 @@ public final class HookClient {
         String code = "error";
         active.incrementAndGet();
         try {
-            String body = call(url, timeout(webhook), request);
+            String body = call(url, timeout(webhook), security, request);
             code = "200";
             return body;
         } catch (TooManyRequests busy) {
@@ -195,8 +196,8 @@ public final class HookClient {
      * @throws TooManyRequests when the hook answered 429
      * @throws HookException when the call failed or was answered with another status
      */
-    String call(URI url, Duration timeout, JsonNode request) throws TooManyRequests, HookException,
-            InterruptedException {
+    String call(URI url, Duration timeout, HookSecurity security, JsonNode request) throws TooManyRequests,
+            HookException, InterruptedException {
         byte[] body;
         try {
             body = json.writeValueAsBytes(request);
@@ -205,9 +206,12 @@ public final class HookClient {
         }
         HttpResponse<String> response;
         try {
-            response = http.send(HttpRequest.newBuilder(url).timeout(timeout).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            HttpRequest.Builder post = HttpRequest.newBuilder(url).timeout(timeout)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            if (security.authorization() != null) {
+                post.header("Authorization", security.authorization());
+            }
+            response = client(security).send(post.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (java.net.http.HttpTimeoutException e) {
             throw new HookException("http error: POST " + url + ": no answer within " + timeout.toMillis() + " ms", e);
         } catch (IOException e) {
@@ -221,6 +225,21 @@ public final class HookClient {
                     null, response.statusCode());
         }
         return response.body();
+    }
+
+    private HttpClient client(HookSecurity security) {
+        return security.tls() == null ? http : tlsClients.computeIfAbsent(security.tls(), HookClient::newClient);
+    }
+
+    /** HTTP/1.1, TLS 1.2 at least (Metacontroller's minimum). */
+    private static HttpClient newClient(javax.net.ssl.SSLContext tls) {
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(DEFAULT_TIMEOUT).sslParameters(new javax.net.ssl.SSLParameters(null,
+                        new String[] {"TLSv1.3", "TLSv1.2"}));
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        return builder.build();
     }
 
     /** Integer seconds, or an HTTP date; missing or unreadable means at once. */

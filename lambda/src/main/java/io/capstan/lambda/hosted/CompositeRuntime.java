@@ -11,6 +11,7 @@ import io.capstan.lambda.api.CompositeControllerSpec.ChildResource;
 import io.capstan.lambda.api.CompositeControllerSpec.Hook;
 import io.capstan.lambda.api.Resources;
 import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hook.HookSecurity;
 import io.capstan.lambda.hosted.ChildWriter.ChildRule;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.ApiErrors;
@@ -70,6 +71,8 @@ final class CompositeRuntime implements AutoCloseable {
     /** The customize hook's related objects, or null without one. */
     private final Related<ObjectKey> related;
     private final List<Runnable> onClose = new ArrayList<>();
+    /** Each hook's TLS and authorization, read once at start ({@code sync}, {@code finalize}, {@code customize}). */
+    private final Map<String, HookSecurity> security = new HashMap<>();
 
     /**
      * Resolves the kinds, checks the parent, and starts the controller.
@@ -106,6 +109,12 @@ final class CompositeRuntime implements AutoCloseable {
                     + " yet; remove " + (unsupported.size() == 1 ? "it" : "them") + " or run Metacontroller for this "
                     + "controller");
         }
+        JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
+        Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
+                "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
+                "customize", java.util.Optional.ofNullable(spec.hooks().customize()))
+                .forEach((hookName, hook) -> hook.ifPresent(h -> security.put(hookName,
+                        HookSecurity.resolve(manager.client(), h.webhook(), endpointConfigs))));
         this.parent = Resources.discover(client, spec.parentResource().apiVersion(), spec.parentResource().resource());
         requireStatusSubresource(parent);
         List<Resources> childKinds = new ArrayList<>();
@@ -129,7 +138,8 @@ final class CompositeRuntime implements AutoCloseable {
         Hook customize = spec.hooks().customize();
         this.related = customize == null ? null
                 : new Related<>(manager, hooks, customize, controllerObject,
-                        new HookClient.Call("customize", "CompositeController", name), key -> controller.queue().add(key));
+                        security.get("customize"), new HookClient.Call("customize", "CompositeController", name),
+                        key -> controller.queue().add(key));
         if (related != null) {
             onClose.add(related::close);
         }
@@ -354,7 +364,8 @@ final class CompositeRuntime implements AutoCloseable {
         request.set("related", relatedObjects);
         request.put("finalizing", finalizing);
         var webhook = hook.webhook();
-        String body = hooks.call(webhook, request, new HookClient.Call(finalizing ? "finalize" : "sync",
+        String body = hooks.call(webhook, security.get(finalizing ? "finalize" : "sync"), request,
+                new HookClient.Call(finalizing ? "finalize" : "sync",
                 "CompositeController", name));
         boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
         return SyncResponse.parse(body, strict);

@@ -11,6 +11,7 @@ import io.capstan.lambda.api.DecoratorControllerSpec;
 import io.capstan.lambda.api.DecoratorControllerSpec.Target;
 import io.capstan.lambda.api.Resources;
 import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hook.HookSecurity;
 import io.capstan.lambda.hosted.ChildWriter.ChildRule;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.ApiErrors;
@@ -63,6 +64,8 @@ final class DecoratorRuntime implements AutoCloseable {
     /** The customize hook's related objects, or null without one. */
     private final Related<TargetKey> related;
     private final List<Runnable> onClose = new ArrayList<>();
+    /** Each hook's TLS and authorization, read once at start ({@code sync}, {@code finalize}, {@code customize}). */
+    private final Map<String, HookSecurity> security = new HashMap<>();
 
     /** An object of one of the target kinds: its kind's map key ({@code Kind.apiVersion}) and its key. */
     record TargetKey(String kind, ObjectKey object) {
@@ -109,6 +112,12 @@ final class DecoratorRuntime implements AutoCloseable {
                     + " yet; remove " + (unsupported.size() == 1 ? "it" : "them") + " or run Metacontroller for this "
                     + "controller");
         }
+        JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
+        Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
+                "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
+                "customize", java.util.Optional.ofNullable(spec.hooks().customize()))
+                .forEach((hookName, hook) -> hook.ifPresent(h -> security.put(hookName,
+                        HookSecurity.resolve(manager.client(), h.webhook(), endpointConfigs))));
         List<Resources> targetKinds = new ArrayList<>();
         for (Target target : spec.resources()) {
             targetKinds.add(Resources.discover(manager.client(), target.apiVersion(), target.resource()));
@@ -140,7 +149,8 @@ final class DecoratorRuntime implements AutoCloseable {
         Hook customize = spec.hooks().customize();
         this.related = customize == null ? null
                 : new Related<>(manager, hooks, customize, controllerObject,
-                        new HookClient.Call("customize", "DecoratorController", name), key -> controller.queue().add(key));
+                        security.get("customize"), new HookClient.Call("customize", "DecoratorController", name),
+                        key -> controller.queue().add(key));
         if (related != null) {
             onClose.add(related::close);
         }
@@ -305,7 +315,8 @@ final class DecoratorRuntime implements AutoCloseable {
             request.set("related", chosen.get());
         }
         request.put("finalizing", finalizing);
-        String body = hooks.call(hook.webhook(), request, new HookClient.Call(finalizing ? "finalize" : "sync",
+        String body = hooks.call(hook.webhook(), security.get(finalizing ? "finalize" : "sync"), request,
+                new HookClient.Call(finalizing ? "finalize" : "sync",
                 "DecoratorController", name));
         String mode = hook.webhook().responseUnmarshallMode();
         DecoratorResponse response = DecoratorResponse.parse(body, mode == null ? hook.v2() : "strict".equals(mode));

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.lambda.api.CompositeControllerSpec.Hook;
 import io.capstan.lambda.api.Resources;
 import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hook.HookSecurity;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.controller.LabelSelectors;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -45,6 +46,7 @@ final class Related<K> implements AutoCloseable {
     private final ObjectNode controllerObject;
     private final Consumer<K> wake;
     private final HookClient.Call call;
+    private final HookSecurity security;
     private final Map<String, Kind> kinds = new ConcurrentHashMap<>();
     private final Map<K, Rules> rulesByParent = new ConcurrentHashMap<>();
     private volatile SharedIndexInformer<GenericKubernetesResource> namespaces;
@@ -69,9 +71,10 @@ final class Related<K> implements AutoCloseable {
     private record CustomizeResponse(List<Rule> relatedResources) {
     }
 
-    Related(Manager manager, HookClient hooks, Hook customize, ObjectNode controllerObject, HookClient.Call call,
-            Consumer<K> wake) {
+    Related(Manager manager, HookClient hooks, Hook customize, ObjectNode controllerObject, HookSecurity security,
+            HookClient.Call call, Consumer<K> wake) {
         this.call = call;
+        this.security = security;
         this.manager = manager;
         this.serialization = manager.client().getKubernetesSerialization();
         this.hooks = hooks;
@@ -125,7 +128,7 @@ final class Related<K> implements AutoCloseable {
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.set("controller", controllerObject);
         request.set("parent", serialization.convertValue(parent, ObjectNode.class));
-        String body = hooks.call(customize.webhook(), request, call);
+        String body = hooks.call(customize.webhook(), security, request, call);
         CustomizeResponse response;
         try {
             response = JSON.readValue(body, CustomizeResponse.class);

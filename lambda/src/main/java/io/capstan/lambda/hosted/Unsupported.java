@@ -12,7 +12,6 @@ import java.util.Set;
 final class Unsupported {
 
     private static final Set<String> ROLLING = Set.of("RollingRecreate", "RollingInPlace");
-    private static final List<String> WEBHOOK_SECURITY = List.of("caBundle", "clientTLS", "authorization", "basicAuth");
 
     private Unsupported() {
     }
@@ -25,14 +24,6 @@ final class Unsupported {
             if (webhook.path("etag").path("enabled").asBoolean(false)) {
                 found.add("spec.hooks." + hook + ".webhook.etag");
             }
-            for (String field : WEBHOOK_SECURITY) {
-                if (webhook.hasNonNull(field)) {
-                    found.add("spec.hooks." + hook + ".webhook." + field);
-                }
-            }
-        }
-        if (spec.path("endpointConfigs").size() > 0) {
-            found.add("spec.endpointConfigs");
         }
         JsonNode children = spec.path("childResources");
         for (int i = 0; i < children.size(); i++) {

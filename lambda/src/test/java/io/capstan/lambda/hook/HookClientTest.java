@@ -19,24 +19,28 @@ class HookClientTest {
         assertThat(HookClient.parseGoDuration(text)).isEqualTo(Duration.ofMillis(millis));
     }
 
+    private static Webhook webhook(String url, String timeout, String path, ServiceReference service) {
+        return new Webhook(url, timeout, path, service, null, null, null, null, null);
+    }
+
     @Test
     void aTimeoutOfNothingOrZeroIsTenSecondsAndGarbageIsRefused() {
-        assertThat(HookClient.timeout(new Webhook("http://h", null, null, null, null))).hasSeconds(10);
-        assertThat(HookClient.timeout(new Webhook("http://h", "0s", null, null, null))).hasSeconds(10);
-        assertThat(HookClient.timeout(new Webhook("http://h", "-1s", null, null, null))).hasSeconds(10);
-        assertThatThrownBy(() -> HookClient.timeout(new Webhook("http://h", "ten seconds", null, null, null)))
+        assertThat(HookClient.timeout(webhook("http://h", null, null, null))).hasSeconds(10);
+        assertThat(HookClient.timeout(webhook("http://h", "0s", null, null))).hasSeconds(10);
+        assertThat(HookClient.timeout(webhook("http://h", "-1s", null, null))).hasSeconds(10);
+        assertThatThrownBy(() -> HookClient.timeout(webhook("http://h", "ten seconds", null, null)))
                 .hasMessageContaining("invalid webhook timeout 'ten seconds'");
     }
 
     @Test
     void theUrlWinsElseTheServiceFormWithItsDefaults() {
-        assertThat(HookClient.url(new Webhook("http://x/sync", null, "/ignored", null, null))).hasToString("http://x/sync");
-        assertThat(HookClient.url(new Webhook(null, null, "/sync", new ServiceReference("hook", "ns", null, null), null)))
+        assertThat(HookClient.url(webhook("http://x/sync", null, "/ignored", null))).hasToString("http://x/sync");
+        assertThat(HookClient.url(webhook(null, null, "/sync", new ServiceReference("hook", "ns", null, null))))
                 .hasToString("http://hook.ns:80/sync");
-        assertThat(HookClient.url(new Webhook(null, null, "/sync", new ServiceReference("hook", "ns", 8443, "https"),
-                null))).hasToString("https://hook.ns:8443/sync");
-        assertThatThrownBy(() -> HookClient.url(new Webhook(null, null, null, new ServiceReference("h", "n", 80, null),
-                null))).hasMessage("invalid webhook config: must specify either a full 'url', or both 'service' and 'path'");
+        assertThat(HookClient.url(webhook(null, null, "/sync", new ServiceReference("hook", "ns", 8443, "https"))))
+                .hasToString("https://hook.ns:8443/sync");
+        assertThatThrownBy(() -> HookClient.url(webhook(null, null, null, new ServiceReference("h", "n", 80, null))))
+                .hasMessage("invalid webhook config: must specify either a full 'url', or both 'service' and 'path'");
     }
 
     @Test

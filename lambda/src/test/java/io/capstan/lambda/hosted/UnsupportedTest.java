@@ -21,7 +21,6 @@ class UnsupportedTest {
                 """);
 
         assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.sync.webhook.etag",
-                "spec.hooks.sync.webhook.authorization", "spec.hooks.customize.webhook.basicAuth", "spec.endpointConfigs",
                 "spec.childResources[0].updateStrategy.method RollingRecreate");
     }
 
