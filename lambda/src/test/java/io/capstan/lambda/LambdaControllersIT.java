@@ -619,4 +619,43 @@ class LambdaControllersIT {
             secure.stop(0);
         }
     }
+
+    @Test
+    void withEtagsOnAnUnchangedAnswerIsNotSentAgainAndTheKeptOneStillHolds() {
+        java.util.concurrent.atomic.AtomicInteger notModified = new java.util.concurrent.atomic.AtomicInteger();
+        hookServer.createContext("/etag", exchange -> {
+            JsonNode request = JSON.readTree(exchange.getRequestBody());
+            String etag = "\"" + request.path("parent").path("spec").path("message").asText() + "\"";
+            if (etag.equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+                notModified.incrementAndGet();
+                exchange.sendResponseHeaders(304, -1);
+                exchange.close();
+                return;
+            }
+            byte[] body = JSON.writeValueAsBytes(messageHook(request));
+            exchange.getResponseHeaders().add("ETag", etag);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        try {
+            compositeController("cc-etag", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+            client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-etag")
+                    .patch(MERGE, "{\"spec\":{\"hooks\":{\"sync\":{\"webhook\":{\"url\":\"http://127.0.0.1:"
+                            + hookServer.getAddress().getPort() + "/etag\",\"etag\":{\"enabled\":true}}}}}}");
+            createParent("nu", Map.of("message", "cached"));
+            var configMaps = client.configMaps().inNamespace(namespace);
+            await().atMost(Duration.ofSeconds(30)).until(() -> configMaps.withName("nu-config").get() != null);
+
+            client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("nu")
+                    .patch(MERGE, "{\"metadata\":{\"labels\":{\"touched\":\"yes\"}}}");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> notModified.get() > 0);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() ->
+                    configMaps.withName("nu-config").get() != null);
+            assertThat(configMaps.withName("nu-config").get().getData()).containsEntry("message", "cached");
+        } finally {
+            hookServer.removeContext("/etag");
+        }
+    }
 }

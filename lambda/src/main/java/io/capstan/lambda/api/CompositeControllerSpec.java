@@ -74,16 +74,19 @@ public record CompositeControllerSpec(ParentResource parentResource, List<ChildR
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Webhook(String url, String timeout, String path, ServiceReference service,
             @JsonProperty("responseUnMarshallMode") String responseUnmarshallMode, JsonNode caBundle,
-            JsonNode clientTLS, JsonNode authorization, JsonNode basicAuth) {
-
-        /** A webhook at a URL, with nothing else set. */
-        public static Webhook at(String url) {
-            return new Webhook(url, null, null, null, null, null, null, null, null);
-        }
+            JsonNode clientTLS, JsonNode authorization, JsonNode basicAuth, Etag etag) {
 
         /** True when the webhook sets any TLS or authorization field (then endpointConfigs do not apply to it). */
         public boolean hasSecurity() {
             return caBundle != null || clientTLS != null || authorization != null || basicAuth != null;
+        }
+    }
+
+    /** Response caching by ETag: off unless enabled; entries expire after {@code cacheTimeoutSeconds} (0: never). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Etag(Boolean enabled, Integer cacheTimeoutSeconds, Integer cacheCleanupSeconds) {
+        public boolean on() {
+            return Boolean.TRUE.equals(enabled);
         }
     }
 

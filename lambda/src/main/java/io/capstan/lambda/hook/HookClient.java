@@ -55,6 +55,12 @@ public final class HookClient {
     public record Call(String hook, String controllerType, String controllerName) {
     }
 
+    /** A hook's last answer with its ETag, per object. */
+    private record Cached(String etag, String body, long until) {
+    }
+
+    private final Map<String, Cached> etags = new ConcurrentHashMap<>();
+
     /** @param metrics where the per-hook metrics go */
     public HookClient(MeterRegistry metrics) {
         this.metrics = metrics;
@@ -63,6 +69,16 @@ public final class HookClient {
     /** Calls a webhook with its URL, timeout, TLS and authorization, counted as {@code call}. */
     public String call(Webhook webhook, HookSecurity security, JsonNode request, Call call) throws TooManyRequests,
             HookException, InterruptedException {
+        return call(webhook, security, request, call, null);
+    }
+
+    /**
+     * The same, with the webhook's ETag caching when it enables it: the answer for {@code object} (the parent or
+     * decorated object, as {@code kind/namespace/name}) is kept with its ETag, the next call sends it as
+     * {@code If-None-Match}, and a {@code 304} or {@code 412} answer reuses the kept body.
+     */
+    public String call(Webhook webhook, HookSecurity security, JsonNode request, Call call, String object)
+            throws TooManyRequests, HookException, InterruptedException {
         URI url = url(webhook);
         Tags tags = Tags.of("url", url.toString(), "controller_name", call.controllerName(),
                 "controller_type", call.controllerType());
@@ -77,9 +93,25 @@ public final class HookClient {
         String code = "error";
         active.incrementAndGet();
         try {
-            String body = call(url, timeout(webhook), security, request);
-            code = "200";
-            return body;
+            boolean etag = object != null && webhook.etag() != null && webhook.etag().on();
+            String cacheKey = call.controllerType() + "/" + call.controllerName() + "/" + call.hook() + "/" + object;
+            Cached cached = etag ? etags.get(cacheKey) : null;
+            if (cached != null && cached.until() < System.nanoTime()) {
+                etags.remove(cacheKey);
+                cached = null;
+            }
+            Answer answer = call(url, timeout(webhook), security, request, cached == null ? null : cached.etag());
+            code = String.valueOf(answer.code());
+            if (answer.code() == 304 || answer.code() == 412) {
+                return cached.body();
+            }
+            if (etag && answer.etag() != null) {
+                Integer timeout = webhook.etag().cacheTimeoutSeconds();
+                long until = timeout == null || timeout <= 0 ? Long.MAX_VALUE
+                        : System.nanoTime() + Duration.ofSeconds(timeout).toNanos();
+                etags.put(cacheKey, new Cached(answer.etag(), answer.body(), until));
+            }
+            return answer.body();
         } catch (TooManyRequests busy) {
             code = "429";
             throw busy;
@@ -196,8 +228,13 @@ public final class HookClient {
      * @throws TooManyRequests when the hook answered 429
      * @throws HookException when the call failed or was answered with another status
      */
-    String call(URI url, Duration timeout, HookSecurity security, JsonNode request) throws TooManyRequests,
-            HookException, InterruptedException {
+    /** A hook's answer: its status, body and ETag. */
+    record Answer(int code, String body, String etag) {
+    }
+
+    /** One POST; {@code ifNoneMatch} (an ETag, or null) makes a 304 or 412 answer acceptable. */
+    Answer call(URI url, Duration timeout, HookSecurity security, JsonNode request, String ifNoneMatch)
+            throws TooManyRequests, HookException, InterruptedException {
         byte[] body;
         try {
             body = json.writeValueAsBytes(request);
@@ -211,6 +248,9 @@ public final class HookClient {
             if (security.authorization() != null) {
                 post.header("Authorization", security.authorization());
             }
+            if (ifNoneMatch != null) {
+                post.header("If-None-Match", ifNoneMatch);
+            }
             response = client(security).send(post.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (java.net.http.HttpTimeoutException e) {
             throw new HookException("http error: POST " + url + ": no answer within " + timeout.toMillis() + " ms", e);
@@ -220,11 +260,12 @@ public final class HookClient {
         if (response.statusCode() == 429) {
             throw new TooManyRequests(retryAfter(response.headers().firstValue("Retry-After")));
         }
-        if (response.statusCode() != 200) {
+        boolean unchanged = ifNoneMatch != null && (response.statusCode() == 304 || response.statusCode() == 412);
+        if (response.statusCode() != 200 && !unchanged) {
             throw new HookException("unsupported status code: " + response.statusCode() + " body: " + response.body(),
                     null, response.statusCode());
         }
-        return response.body();
+        return new Answer(response.statusCode(), response.body(), response.headers().firstValue("ETag").orElse(null));
     }
 
     private HttpClient client(HookSecurity security) {

@@ -365,8 +365,8 @@ final class CompositeRuntime implements AutoCloseable {
         request.put("finalizing", finalizing);
         var webhook = hook.webhook();
         String body = hooks.call(webhook, security.get(finalizing ? "finalize" : "sync"), request,
-                new HookClient.Call(finalizing ? "finalize" : "sync",
-                "CompositeController", name));
+                new HookClient.Call(finalizing ? "finalize" : "sync", "CompositeController", name),
+                parent.kind() + "/" + ObjectKey.of(cached));
         boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
         return SyncResponse.parse(body, strict);
     }

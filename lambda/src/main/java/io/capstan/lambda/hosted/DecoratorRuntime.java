@@ -316,8 +316,7 @@ final class DecoratorRuntime implements AutoCloseable {
         }
         request.put("finalizing", finalizing);
         String body = hooks.call(hook.webhook(), security.get(finalizing ? "finalize" : "sync"), request,
-                new HookClient.Call(finalizing ? "finalize" : "sync",
-                "DecoratorController", name));
+                new HookClient.Call(finalizing ? "finalize" : "sync", "DecoratorController", name), key.toString());
         String mode = hook.webhook().responseUnmarshallMode();
         DecoratorResponse response = DecoratorResponse.parse(body, mode == null ? hook.v2() : "strict".equals(mode));
 

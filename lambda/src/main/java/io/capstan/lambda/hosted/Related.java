@@ -128,7 +128,8 @@ final class Related<K> implements AutoCloseable {
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.set("controller", controllerObject);
         request.set("parent", serialization.convertValue(parent, ObjectNode.class));
-        String body = hooks.call(customize.webhook(), security, request, call);
+        String body = hooks.call(customize.webhook(), security, request, call,
+                parent.getKind() + "/" + io.capstan.runtime.controller.ObjectKey.of(parent));
         CustomizeResponse response;
         try {
             response = JSON.readValue(body, CustomizeResponse.class);

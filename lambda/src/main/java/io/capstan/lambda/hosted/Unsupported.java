@@ -18,13 +18,6 @@ final class Unsupported {
 
     static List<String> in(JsonNode spec) {
         List<String> found = new ArrayList<>();
-        JsonNode hooks = spec.path("hooks");
-        for (String hook : List.of("sync", "finalize", "customize")) {
-            JsonNode webhook = hooks.path(hook).path("webhook");
-            if (webhook.path("etag").path("enabled").asBoolean(false)) {
-                found.add("spec.hooks." + hook + ".webhook.etag");
-            }
-        }
         JsonNode children = spec.path("childResources");
         for (int i = 0; i < children.size(); i++) {
             String method = children.get(i).path("updateStrategy").path("method").asText("");

@@ -20,7 +20,7 @@ class HookClientTest {
     }
 
     private static Webhook webhook(String url, String timeout, String path, ServiceReference service) {
-        return new Webhook(url, timeout, path, service, null, null, null, null, null);
+        return new Webhook(url, timeout, path, service, null, null, null, null, null, null);
     }
 
     @Test

@@ -20,8 +20,7 @@ class UnsupportedTest {
                                     {"apiVersion": "v1", "resource": "configmaps", "updateStrategy": {"method": "InPlace"}}]}
                 """);
 
-        assertThat(Unsupported.in(spec)).containsExactly("spec.hooks.sync.webhook.etag",
-                "spec.childResources[0].updateStrategy.method RollingRecreate");
+        assertThat(Unsupported.in(spec)).containsExactly("spec.childResources[0].updateStrategy.method RollingRecreate");
     }
 
     @Test
