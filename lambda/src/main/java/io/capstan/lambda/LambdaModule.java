@@ -18,6 +18,22 @@ public final class LambdaModule implements OperatorModule {
 
     public static final String NAME = "lambda";
 
+    private final LambdaConfig config;
+
+    /** The module with Metacontroller's defaults (what the class path finds). */
+    public LambdaModule() {
+        this(LambdaConfig.DEFAULTS);
+    }
+
+    public LambdaModule(LambdaConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public LambdaModule configuredFrom(java.nio.file.Path file) {
+        return new LambdaModule(LambdaConfig.load(file));
+    }
+
     @Override
     public String name() {
         return NAME;
@@ -46,7 +62,9 @@ public final class LambdaModule implements OperatorModule {
 
     @Override
     public void addTo(Manager manager) {
-        manager.add(new HostedControllers(HostedControllers.COMPOSITE, manager, Selectors.NONE));
-        manager.add(new HostedControllers(HostedControllers.DECORATOR, manager, Selectors.NONE));
+        Selectors targets = config.targetLabelSelector() == null ? Selectors.NONE
+                : Selectors.labels(config.targetLabelSelector());
+        manager.add(new HostedControllers(HostedControllers.COMPOSITE, manager, targets, config.workers()));
+        manager.add(new HostedControllers(HostedControllers.DECORATOR, manager, targets, config.workers()));
     }
 }

@@ -33,8 +33,6 @@ public final class HostedControllers implements LeaderWork {
     private static final Logger log = LoggerFactory.getLogger(HostedControllers.class);
     public static final ResourceDefinitionContext COMPOSITE = kind("CompositeController", "compositecontrollers");
     public static final ResourceDefinitionContext DECORATOR = kind("DecoratorController", "decoratorcontrollers");
-    /** Workers per hosted controller: Metacontroller's {@code --workers} default. */
-    static final int WORKERS = 5;
 
     private final ResourceDefinitionContext kind;
     private final Manager manager;
@@ -43,6 +41,7 @@ public final class HostedControllers implements LeaderWork {
     private final SharedIndexInformer<GenericKubernetesResource> controllers;
     private final Controller<ObjectKey> controller;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final int workers;
 
     /** A hosted controller and the spec it was started with. */
     private record Running(ObjectNode spec, AutoCloseable runtime) {
@@ -56,9 +55,11 @@ public final class HostedControllers implements LeaderWork {
     /**
      * @param kind {@link #COMPOSITE} or {@link #DECORATOR}
      * @param targets which of those objects this operator hosts ({@code --target-label-selector})
+     * @param workers workers per hosted controller
      */
-    public HostedControllers(ResourceDefinitionContext kind, Manager manager, Selectors targets) {
+    public HostedControllers(ResourceDefinitionContext kind, Manager manager, Selectors targets, int workers) {
         this.kind = kind;
+        this.workers = workers;
         this.manager = manager;
         this.events = manager.eventRecorder("metacontroller");
         this.hooks = new HookClient(manager.metrics().registry());
@@ -88,8 +89,8 @@ public final class HostedControllers implements LeaderWork {
         events.record(object, LambdaReason.Starting, "Starting controller: %s", key.name());
         try {
             AutoCloseable runtime = kind == DECORATOR
-                    ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, WORKERS)
-                    : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, WORKERS);
+                    ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, workers)
+                    : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, workers);
             running.put(key.name(), new Running(spec.deepCopy(), runtime));
             events.record(object, LambdaReason.Started, "Started controller: %s", key.name());
             return Result.done();

@@ -1,0 +1,47 @@
+package io.capstan.lambda;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The lambda module's configuration ({@code capstan operator --config lambda=FILE}): Metacontroller's command-line
+ * flags as YAML keys.
+ *
+ * @param targetLabelSelector only CompositeControllers and DecoratorControllers whose labels match run here
+ *     (Metacontroller's {@code --target-label-selector}, for sharding controllers over several operators); empty: all
+ * @param workers workers per hosted controller (Metacontroller's {@code --workers}, default 5)
+ */
+public record LambdaConfig(String targetLabelSelector, Integer workers) {
+
+    public static final LambdaConfig DEFAULTS = new LambdaConfig(null, 5);
+
+    public LambdaConfig {
+        workers = workers == null ? 5 : workers;
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, not " + workers);
+        }
+        targetLabelSelector = targetLabelSelector == null || targetLabelSelector.isBlank() ? null : targetLabelSelector.trim();
+    }
+
+    /**
+     * @throws IllegalArgumentException when the file cannot be read or holds an unknown key or bad value
+     */
+    public static LambdaConfig load(Path file) {
+        try {
+            String yaml = Files.readString(file);
+            if (yaml.isBlank()) {
+                return DEFAULTS;
+            }
+            return new KubernetesSerialization(new ObjectMapper()
+                    .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true), false)
+                    .unmarshal(yaml, LambdaConfig.class);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("the lambda configuration " + file + " is not valid (keys: "
+                    + "targetLabelSelector, workers): " + io.capstan.runtime.client.ApiErrors.describe(e), e);
+        }
+    }
+}
