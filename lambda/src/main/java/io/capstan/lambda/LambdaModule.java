@@ -47,7 +47,8 @@ public final class LambdaModule implements OperatorModule {
     @Override
     public List<CustomResourceDefinition> crds() {
         return List.of(Crds.load(LambdaModule.class, "api/compositecontrollers.metacontroller.k8s.io.yaml"),
-                Crds.load(LambdaModule.class, "api/decoratorcontrollers.metacontroller.k8s.io.yaml"));
+                Crds.load(LambdaModule.class, "api/decoratorcontrollers.metacontroller.k8s.io.yaml"),
+                Crds.load(LambdaModule.class, "api/controllerrevisions.metacontroller.k8s.io.yaml"));
     }
 
     /**

@@ -658,4 +658,57 @@ class LambdaControllersIT {
             hookServer.removeContext("/etag");
         }
     }
+
+    @Test
+    void aRollingUpdateMovesOneChildAtATimeThroughControllerRevisions() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            var children = response.putArray("children");
+            String parentName = request.path("parent").path("metadata").path("name").asText();
+            String version = request.path("parent").path("spec").path("version").asText();
+            for (int i = 0; i < 3; i++) {
+                ObjectNode child = children.addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
+                child.putObject("metadata").put("name", parentName + "-" + i);
+                child.putObject("data").put("version", version);
+            }
+            response.putObject("status").put("version", version);
+            return response;
+        };
+        compositeController("cc-rolling", "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: RollingRecreate}}",
+                "  generateSelector: true");
+        createParent("xi", Map.of("version", "one"));
+        var configMaps = client.configMaps().inNamespace(namespace);
+        var revisions = client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "ControllerRevision")
+                .inNamespace(namespace);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (int i = 0; i < 3; i++) {
+                assertThat(configMaps.withName("xi-" + i).get()).isNotNull();
+            }
+            assertThat(tree(parent("xi")).path("status").path("conditions").get(0).path("reason").asText())
+                    .isEqualTo("OnLatestRevision");
+        });
+        assertThat(revisions.list().getItems()).singleElement().satisfies(revision ->
+                assertThat(tree(revision).path("children").get(0).path("names")).hasSize(3));
+
+        client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("xi")
+                .patch(MERGE, "{\"spec\":{\"version\":\"two\"}}");
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            for (int i = 0; i < 3; i++) {
+                ConfigMap child = configMaps.withName("xi-" + i).get();
+                assertThat(child).as("xi-" + i + " (recreated one at a time)").isNotNull();
+                assertThat(child.getData()).containsEntry("version", "two");
+            }
+            JsonNode updated = tree(parent("xi")).path("status").path("conditions").get(0);
+            assertThat(updated.path("type").asText()).isEqualTo("Updated");
+            assertThat(updated.path("status").asText()).isEqualTo("True");
+            assertThat(revisions.list().getItems()).as("the old revision is pruned once it holds no child").hasSize(1);
+        });
+        assertThat(requests).as("the older revision's children were asked of a parent with its old spec")
+                .anySatisfy(r -> {
+                    assertThat(r.path("parent").path("metadata").path("name").asText()).isEqualTo("xi");
+                    assertThat(r.path("parent").path("metadata").path("generation").asLong()).isEqualTo(2);
+                    assertThat(r.path("parent").path("spec").path("version").asText()).isEqualTo("one");
+                });
+    }
 }

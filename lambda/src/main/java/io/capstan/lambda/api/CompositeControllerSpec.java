@@ -35,7 +35,16 @@ public record CompositeControllerSpec(ParentResource parentResource, List<ChildR
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record ParentResource(String apiVersion, String resource, LabelSelector labelSelector,
-            Boolean ignoreStatusChanges) {
+            Boolean ignoreStatusChanges, RevisionHistory revisionHistory) {
+        /** The parent's fields whose changes roll out gradually: {@code spec} unless the controller says otherwise. */
+        public List<String> rolledOutFields() {
+            return revisionHistory == null || revisionHistory.fieldPaths() == null || revisionHistory.fieldPaths().isEmpty()
+                    ? List.of("spec") : revisionHistory.fieldPaths();
+        }
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RevisionHistory(List<String> fieldPaths) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -48,7 +57,17 @@ public record CompositeControllerSpec(ParentResource parentResource, List<ChildR
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record UpdateStrategy(UpdateMethod method) {
+    public record UpdateStrategy(UpdateMethod method, StatusChecks statusChecks) {
+    }
+
+    /** What a rolling update waits for on each child already updated before it moves the next one. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record StatusChecks(List<StatusCondition> conditions) {
+    }
+
+    /** A condition a child's {@code status.conditions} must carry; status and reason are compared when given. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record StatusCondition(String type, String status, String reason) {
     }
 
     public enum UpdateMethod {

@@ -96,7 +96,7 @@ public final class LastApplied {
     }
 
     /** Compact JSON with the keys of every object sorted, as Go writes a map. */
-    static String compact(JsonNode node) {
+    public static String compact(JsonNode node) {
         return sorted(node).toString();
     }
 

@@ -70,6 +70,8 @@ final class CompositeRuntime implements AutoCloseable {
     private final SharedIndexInformer<GenericKubernetesResource> parents;
     /** The customize hook's related objects, or null without one. */
     private final Related<ObjectKey> related;
+    /** Rolling updates, or null when no child kind rolls. */
+    private final Rollout rollout;
     private final List<Runnable> onClose = new ArrayList<>();
     /** Each hook's TLS and authorization, read once at start ({@code sync}, {@code finalize}, {@code customize}). */
     private final Map<String, HookSecurity> security = new HashMap<>();
@@ -103,12 +105,6 @@ final class CompositeRuntime implements AutoCloseable {
             HookClient.url(hook.webhook());
             HookClient.timeout(hook.webhook());
         }
-        List<String> unsupported = Unsupported.in(controllerObject.path("spec"));
-        if (!unsupported.isEmpty()) {
-            throw new IllegalArgumentException("Capstan does not support " + String.join(", ", unsupported)
-                    + " yet; remove " + (unsupported.size() == 1 ? "it" : "them") + " or run Metacontroller for this "
-                    + "controller");
-        }
         JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
         Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
                 "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
@@ -134,6 +130,20 @@ final class CompositeRuntime implements AutoCloseable {
             ChildEvents childEvents = new ChildEvents();
             cache.addEventHandler(childEvents);
             onClose.add(() -> cache.removeEventHandler(childEvents));
+        }
+        if (children.values().stream().anyMatch(rule -> Rollout.rolling(rule.method()))) {
+            Resources revisionKind = Resources.discover(client, "metacontroller.k8s.io/v1alpha1", "controllerrevisions");
+            Map<String, List<CompositeControllerSpec.StatusCondition>> checks = new HashMap<>();
+            for (int i = 0; i < childKinds.size(); i++) {
+                var strategy = spec.children().get(i).updateStrategy();
+                if (strategy != null && strategy.statusChecks() != null && strategy.statusChecks().conditions() != null) {
+                    checks.put(childKinds.get(i).mapKey(), strategy.statusChecks().conditions());
+                }
+            }
+            this.rollout = new Rollout(client, parent, revisionKind, acquire(revisionKind),
+                    spec.parentResource().rolledOutFields(), children, checks);
+        } else {
+            this.rollout = null;
         }
         Hook customize = spec.hooks().customize();
         this.related = customize == null ? null
@@ -328,11 +338,31 @@ final class CompositeRuntime implements AutoCloseable {
             }
             relatedObjects = chosen.get();
         }
-        SyncResponse response = call(hook, cached, observed, relatedObjects, finalizing);
-        if (finalizing && response.finalized()) {
+        ObjectNode parentTree = tree(cached);
+        ObjectNode finalRelated = relatedObjects;
+        List<ObjectNode> desired;
+        ObjectNode status;
+        double resyncAfter;
+        boolean finalized;
+        if (rollout != null && (!deleting || finalizing)) {
+            Rollout.Plan plan = rollout.sync(cached, parentTree, revisionLabels(cached, parentTree), observed, asked -> {
+                SyncResponse answer = call(hook, cached, asked, observed, finalRelated, finalizing);
+                return new Rollout.Answer(answer, desiredChildren(cached, selector, answer.children()));
+            });
+            desired = plan.desired();
+            status = plan.status();
+            resyncAfter = plan.resyncAfterSeconds();
+            finalized = plan.finalized();
+        } else {
+            SyncResponse response = call(hook, cached, parentTree, observed, relatedObjects, finalizing);
+            desired = desiredChildren(cached, selector, response.children());
+            status = response.status();
+            resyncAfter = response.resyncAfterSeconds();
+            finalized = response.finalized();
+        }
+        if (finalizing && finalized) {
             setFinalizer(cached, false);
         }
-        List<ObjectNode> desired = desiredChildren(cached, selector, response.children());
         Exception childFailure = null;
         if (!deleting || (finalizing && hadFinalizer && !hasGarbageCollectorFinalizer(cached))) {
             try {
@@ -341,21 +371,32 @@ final class CompositeRuntime implements AutoCloseable {
                 childFailure = e;
             }
         }
-        writeStatus(cached, response.status());
+        writeStatus(cached, status);
         if (childFailure != null) {
             throw childFailure;
         }
-        return response.resyncAfterSeconds() > 0
-                ? Result.requeueAfter(Duration.ofNanos((long) (response.resyncAfterSeconds() * 1e9))) : Result.done();
+        return resyncAfter > 0 ? Result.requeueAfter(Duration.ofNanos((long) (resyncAfter * 1e9))) : Result.done();
     }
 
-    private SyncResponse call(Hook hook, GenericKubernetesResource cached,
+    /** A new ControllerRevision's labels: the parent's pod-template labels, or its generated selector's. */
+    private Map<String, String> revisionLabels(GenericKubernetesResource cached, ObjectNode parentTree) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (spec.selectorGenerated()) {
+            labels.put(CONTROLLER_UID, cached.getMetadata().getUid());
+        } else {
+            parentTree.path("spec").path("template").path("metadata").path("labels").fields()
+                    .forEachRemaining(label -> labels.put(label.getKey(), label.getValue().asText()));
+        }
+        return labels;
+    }
+
+    private SyncResponse call(Hook hook, GenericKubernetesResource cached, ObjectNode parentTree,
             Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, ObjectNode relatedObjects,
             boolean finalizing) throws Exception {
         boolean v2 = hook.v2();
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.set("controller", controllerObject);
-        request.set("parent", tree(cached));
+        request.set("parent", parentTree);
         ObjectNode childMaps = request.putObject("children");
         observed.forEach((mapKey, objects) -> {
             ObjectNode map = childMaps.putObject(mapKey);

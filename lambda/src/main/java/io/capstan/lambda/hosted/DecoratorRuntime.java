@@ -106,12 +106,6 @@ final class DecoratorRuntime implements AutoCloseable {
             HookClient.url(hook.webhook());
             HookClient.timeout(hook.webhook());
         }
-        List<String> unsupported = Unsupported.in(controllerObject.path("spec"));
-        if (!unsupported.isEmpty()) {
-            throw new IllegalArgumentException("Capstan does not support " + String.join(", ", unsupported)
-                    + " yet; remove " + (unsupported.size() == 1 ? "it" : "them") + " or run Metacontroller for this "
-                    + "controller");
-        }
         JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
         Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
                 "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
