@@ -152,6 +152,24 @@ class HelmChartTest {
     }
 
     @Test
+    void lambdaConfigBecomesAFileTheOperatorLoadsAndModulesCanBeLeftOut(@TempDir Path work) throws Exception {
+        List<HasMetadata> objects = render(template -> template.set("lambdaConfig.targetLabelSelector", "shard=a")
+                .set("disabledModules[0]", "framework"));
+        ConfigMap config = objects.stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst()
+                .orElseThrow();
+        Path file = work.resolve("lambda.yaml");
+        Files.writeString(file, config.getData().get("lambda.yaml"));
+        assertThat(io.capstan.lambda.LambdaConfig.load(file).targetLabelSelector()).isEqualTo("shard=a");
+        assertThat(config.getData()).doesNotContainKey("frameworkcontroller.yaml");
+        assertThat(operator(objects).getArgs()).contains("--config=lambda=/etc/capstan/lambda.yaml", "--disable=framework")
+                .noneMatch(arg -> arg.startsWith("--config=framework"));
+        assertThat(new picocli.CommandLine(new OperatorCommand()).parseArgs(operator(objects).getArgs()
+                .subList(1, operator(objects).getArgs().size()).toArray(String[]::new)).errors()).isEmpty();
+        assertThatThrownBy(() -> render(template -> template.set("disabledModules[0]", "metacontroller")))
+                .hasMessageContaining("disabledModules");
+    }
+
+    @Test
     void valuesTurnFeaturesOffAndScopeTheOperator() {
         List<HasMetadata> objects = render(template -> template
                 .set("webhook.enabled", false).set("leaderElection.enabled", false).set("replicaCount", 1)
