@@ -30,7 +30,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +52,6 @@ final class CompositeRuntime implements AutoCloseable {
     /** The label a generated selector uses (Metacontroller's, literally). */
     static final String CONTROLLER_UID = "controller-uid";
     private static final Duration CACHE_WAIT = Duration.ofMillis(200);
-    private static final com.fasterxml.jackson.databind.ObjectMapper READER = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final String name;
     private final ObjectNode controllerObject;
@@ -97,20 +95,8 @@ final class CompositeRuntime implements AutoCloseable {
                 || spec.parentResource().resource() == null) {
             throw new IllegalArgumentException("spec.parentResource needs apiVersion and resource");
         }
-        if (spec.hooks() == null || spec.hooks().sync() == null) {
-            throw new IllegalArgumentException("sync hook not defined (spec.hooks.sync)");
-        }
-        for (Hook hook : java.util.stream.Stream.of(spec.hooks().sync(), spec.hooks().finalizeHook())
-                .filter(Objects::nonNull).toList()) {
-            HookClient.url(hook.webhook());
-            HookClient.timeout(hook.webhook());
-        }
-        JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
-        Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
-                "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
-                "customize", java.util.Optional.ofNullable(spec.hooks().customize()))
-                .forEach((hookName, hook) -> hook.ifPresent(h -> security.put(hookName,
-                        HookSecurity.resolve(manager.client(), h.webhook(), endpointConfigs))));
+        security.putAll(Hosted.hooks(manager.client(), spec.hooks(),
+                controllerObject.path("spec").path("endpointConfigs")));
         this.parent = Resources.discover(client, spec.parentResource().apiVersion(), spec.parentResource().resource());
         requireStatusSubresource(parent);
         List<Resources> childKinds = new ArrayList<>();
@@ -154,20 +140,10 @@ final class CompositeRuntime implements AutoCloseable {
             onClose.add(related::close);
         }
         controller.start();
-        Double resync = spec.resyncPeriodSeconds();
-        if (resync != null && resync > 0) {
-            Duration period = Duration.ofMillis(Math.max(1000, (long) (resync * 1000)));
-            Thread resyncer = Thread.ofVirtual().name("CompositeController-" + name + "-resync").start(() -> {
-                try {
-                    while (true) {
-                        Thread.sleep(period);
-                        parents.getStore().list().forEach(p -> controller.queue().add(ObjectKey.of(p)));
-                    }
-                } catch (InterruptedException stopped) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            onClose.add(resyncer::interrupt);
+        Runnable stopResync = Hosted.resyncEvery(spec.resyncPeriodSeconds(), "CompositeController-" + name,
+                () -> parents.getStore().list().forEach(p -> controller.queue().add(ObjectKey.of(p))));
+        if (stopResync != null) {
+            onClose.add(stopResync);
         }
     }
 
@@ -234,8 +210,8 @@ final class CompositeRuntime implements AutoCloseable {
             if (Objects.equals(oldObject.getMetadata().getResourceVersion(), newObject.getMetadata().getResourceVersion())) {
                 return;
             }
-            OwnerReference before = controllerOf(oldObject);
-            OwnerReference after = controllerOf(newObject);
+            OwnerReference before = Hosted.controllerOf(oldObject);
+            OwnerReference after = Hosted.controllerOf(newObject);
             if (before != null && (after == null || !before.getUid().equals(after.getUid()))) {
                 route(oldObject);
             }
@@ -248,7 +224,7 @@ final class CompositeRuntime implements AutoCloseable {
         }
 
         private void route(GenericKubernetesResource child) {
-            OwnerReference owner = controllerOf(child);
+            OwnerReference owner = Hosted.controllerOf(child);
             if (owner != null) {
                 if (owner.getKind().equals(parent.kind()) && parent.group().equals(group(owner.getApiVersion()))) {
                     controller.queue().add(new ObjectKey(parent.namespaced() ? child.getMetadata().getNamespace() : null,
@@ -270,12 +246,6 @@ final class CompositeRuntime implements AutoCloseable {
                 }
             }
         }
-    }
-
-    private static OwnerReference controllerOf(HasMetadata object) {
-        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
-        return owners == null ? null
-                : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst().orElse(null);
     }
 
     private static String group(String apiVersion) {
@@ -375,7 +345,7 @@ final class CompositeRuntime implements AutoCloseable {
         if (childFailure != null) {
             throw childFailure;
         }
-        return resyncAfter > 0 ? Result.requeueAfter(Duration.ofNanos((long) (resyncAfter * 1e9))) : Result.done();
+        return Hosted.after(resyncAfter);
     }
 
     /** A new ControllerRevision's labels: the parent's pod-template labels, or its generated selector's. */
@@ -489,7 +459,7 @@ final class CompositeRuntime implements AutoCloseable {
                     parentObject.getMetadata().getNamespace())) {
                 continue;
             }
-            OwnerReference owner = controllerOf(child);
+            OwnerReference owner = Hosted.controllerOf(child);
             boolean matches = LabelSelectors.matches(selector, child.getMetadata().getLabels());
             if (owner != null) {
                 if (!owner.getUid().equals(uid)) {
@@ -611,7 +581,7 @@ final class CompositeRuntime implements AutoCloseable {
         if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())) {
             return;
         }
-        if (sameJson(status, tree(live).path("status"))) {
+        if (Hosted.sameJson(status, tree(live).path("status"))) {
             return;
         }
         live.setAdditionalProperty("status", serialization.convertValue(status, Map.class));
@@ -632,19 +602,6 @@ final class CompositeRuntime implements AutoCloseable {
 
     private ObjectNode tree(GenericKubernetesResource object) {
         return serialization.convertValue(object, ObjectNode.class);
-    }
-
-    /**
-     * Equal as JSON: a value read back from the cache may be a different Java number type (an Integer where this
-     * controller wrote a Long), so both sides are compared in their parsed form. Without it every sync would rewrite
-     * the same status, and each write would trigger the next sync.
-     */
-    private static boolean sameJson(JsonNode a, JsonNode b) {
-        try {
-            return READER.readTree(a.toString()).equals(READER.readTree(b.toString()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return false;
-        }
     }
 
     private static String abbreviate(JsonNode node) {

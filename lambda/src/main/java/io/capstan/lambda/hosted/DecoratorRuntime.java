@@ -1,7 +1,5 @@
 package io.capstan.lambda.hosted;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.lambda.LambdaReason;
@@ -48,7 +46,6 @@ final class DecoratorRuntime implements AutoCloseable {
 
     static final String DECORATOR_ANNOTATION = "metacontroller.k8s.io/decorator-controller";
     private static final Duration CACHE_WAIT = Duration.ofMillis(200);
-    private static final ObjectMapper READER = new ObjectMapper();
 
     private final String name;
     private final ObjectNode controllerObject;
@@ -98,20 +95,8 @@ final class DecoratorRuntime implements AutoCloseable {
         if (spec.resources() == null || spec.resources().isEmpty()) {
             throw new IllegalArgumentException("spec.resources names no kind to decorate");
         }
-        if (spec.hooks() == null || spec.hooks().sync() == null) {
-            throw new IllegalArgumentException("sync hook not defined (spec.hooks.sync)");
-        }
-        for (Hook hook : java.util.stream.Stream.of(spec.hooks().sync(), spec.hooks().finalizeHook())
-                .filter(Objects::nonNull).toList()) {
-            HookClient.url(hook.webhook());
-            HookClient.timeout(hook.webhook());
-        }
-        JsonNode endpointConfigs = controllerObject.path("spec").path("endpointConfigs");
-        Map.of("sync", java.util.Optional.ofNullable(spec.hooks().sync()),
-                "finalize", java.util.Optional.ofNullable(spec.hooks().finalizeHook()),
-                "customize", java.util.Optional.ofNullable(spec.hooks().customize()))
-                .forEach((hookName, hook) -> hook.ifPresent(h -> security.put(hookName,
-                        HookSecurity.resolve(manager.client(), h.webhook(), endpointConfigs))));
+        security.putAll(Hosted.hooks(manager.client(), spec.hooks(),
+                controllerObject.path("spec").path("endpointConfigs")));
         List<Resources> targetKinds = new ArrayList<>();
         for (Target target : spec.resources()) {
             targetKinds.add(Resources.discover(manager.client(), target.apiVersion(), target.resource()));
@@ -149,21 +134,11 @@ final class DecoratorRuntime implements AutoCloseable {
             onClose.add(related::close);
         }
         controller.start();
-        Double resync = spec.resyncPeriodSeconds();
-        if (resync != null && resync > 0) {
-            Duration period = Duration.ofMillis(Math.max(1000, (long) (resync * 1000)));
-            Thread resyncer = Thread.ofVirtual().name("DecoratorController-" + name + "-resync").start(() -> {
-                try {
-                    while (true) {
-                        Thread.sleep(period);
-                        targets.forEach((kind, rule) -> rule.cache().getStore().list()
-                                .forEach(object -> controller.queue().add(new TargetKey(kind, ObjectKey.of(object)))));
-                    }
-                } catch (InterruptedException stopped) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            onClose.add(resyncer::interrupt);
+        Runnable stopResync = Hosted.resyncEvery(spec.resyncPeriodSeconds(), "DecoratorController-" + name,
+                () -> targets.forEach((kind, rule) -> rule.cache().getStore().list()
+                        .forEach(object -> controller.queue().add(new TargetKey(kind, ObjectKey.of(object))))));
+        if (stopResync != null) {
+            onClose.add(stopResync);
         }
     }
 
@@ -232,7 +207,7 @@ final class DecoratorRuntime implements AutoCloseable {
 
         private void route(GenericKubernetesResource attachment) {
             var annotations = attachment.getMetadata().getAnnotations();
-            OwnerReference owner = controllerOf(attachment);
+            OwnerReference owner = Hosted.controllerOf(attachment);
             if (owner == null || annotations == null || !name.equals(annotations.get(DECORATOR_ANNOTATION))) {
                 return;
             }
@@ -243,12 +218,6 @@ final class DecoratorRuntime implements AutoCloseable {
                         ? attachment.getMetadata().getNamespace() : null, owner.getName())));
             }
         }
-    }
-
-    private static OwnerReference controllerOf(HasMetadata object) {
-        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
-        return owners == null ? null
-                : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst().orElse(null);
     }
 
     // ----- sync ------------------------------------------------------------------------------------------------------
@@ -323,8 +292,7 @@ final class DecoratorRuntime implements AutoCloseable {
         if (!deleting || (finalizing && hasFinalizer(cached))) {
             writer.manage(attachments, observed, desired, ownerReference(rule, cached));
         }
-        return response.resyncAfterSeconds() > 0
-                ? Result.requeueAfter(Duration.ofNanos((long) (response.resyncAfterSeconds() * 1e9))) : Result.done();
+        return Hosted.after(response.resyncAfterSeconds());
     }
 
     /** Attachments: of a declared kind, controlled by the object, and annotated with this decorator's name. */
@@ -338,7 +306,7 @@ final class DecoratorRuntime implements AutoCloseable {
                         target.getMetadata().getNamespace())) {
                     continue;
                 }
-                OwnerReference owner = controllerOf(object);
+                OwnerReference owner = Hosted.controllerOf(object);
                 var annotations = object.getMetadata().getAnnotations();
                 if (owner != null && owner.getUid().equals(target.getMetadata().getUid()) && annotations != null
                         && name.equals(annotations.get(DECORATOR_ANNOTATION))) {
@@ -397,7 +365,7 @@ final class DecoratorRuntime implements AutoCloseable {
             changed = true;
         }
         updated.getMetadata().setFinalizers(finalizers);
-        boolean statusChanged = response.status() != null && !sameJson(response.status(), tree(cached).path("status"));
+        boolean statusChanged = response.status() != null && !Hosted.sameJson(response.status(), tree(cached).path("status"));
         if (!changed && !statusChanged) {
             return true;
         }
@@ -484,11 +452,4 @@ final class DecoratorRuntime implements AutoCloseable {
         return serialization.convertValue(object, ObjectNode.class);
     }
 
-    private static boolean sameJson(JsonNode a, JsonNode b) {
-        try {
-            return READER.readTree(a.toString()).equals(READER.readTree(b.toString()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return false;
-        }
-    }
 }

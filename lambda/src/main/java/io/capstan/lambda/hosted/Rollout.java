@@ -312,9 +312,7 @@ final class Rollout {
             if (!Objects.equals(object.getMetadata().getNamespace(), cached.getMetadata().getNamespace())) {
                 continue;
             }
-            OwnerReference owner = object.getMetadata().getOwnerReferences() == null ? null
-                    : object.getMetadata().getOwnerReferences().stream()
-                            .filter(o -> Boolean.TRUE.equals(o.getController())).findFirst().orElse(null);
+            OwnerReference owner = Hosted.controllerOf(object);
             var labels = object.getMetadata().getLabels();
             if (owner == null || !owner.getUid().equals(cached.getMetadata().getUid()) || labels == null
                     || !parent.plural().equals(labels.get(RESOURCE_LABEL))) {

@@ -1,0 +1,97 @@
+package io.capstan.lambda.hosted;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.capstan.lambda.api.CompositeControllerSpec.Hook;
+import io.capstan.lambda.api.CompositeControllerSpec.Hooks;
+import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hook.HookSecurity;
+import io.capstan.runtime.controller.Result;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What a CompositeController's and a DecoratorController's runtime do alike. */
+final class Hosted {
+
+    private static final ObjectMapper READER = new ObjectMapper();
+
+    private Hosted() {
+    }
+
+    /**
+     * Checks the hooks (a sync hook; each URL and timeout readable) and reads each one's TLS and authorization once,
+     * by hook name ({@code sync}, {@code finalize}, {@code customize}).
+     *
+     * @throws IllegalArgumentException for the controller's CreateError Event
+     */
+    static Map<String, HookSecurity> hooks(KubernetesClient client, Hooks hooks, JsonNode endpointConfigs) {
+        if (hooks == null || hooks.sync() == null) {
+            throw new IllegalArgumentException("sync hook not defined (spec.hooks.sync)");
+        }
+        Map<String, HookSecurity> security = new HashMap<>();
+        Map<String, Hook> named = new HashMap<>();
+        named.put("sync", hooks.sync());
+        named.put("finalize", hooks.finalizeHook());
+        named.put("customize", hooks.customize());
+        named.forEach((name, hook) -> {
+            if (hook != null) {
+                HookClient.url(hook.webhook());
+                HookClient.timeout(hook.webhook());
+                security.put(name, HookSecurity.resolve(client, hook.webhook(), endpointConfigs));
+            }
+        });
+        return security;
+    }
+
+    /**
+     * Replays every object every {@code seconds} (at least 1 s), as Metacontroller's {@code resyncPeriodSeconds};
+     * returns what stops it, or null for no period.
+     */
+    static Runnable resyncEvery(Double seconds, String name, Runnable replay) {
+        if (seconds == null || seconds <= 0) {
+            return null;
+        }
+        Duration period = Duration.ofMillis(Math.max(1000, (long) (seconds * 1000)));
+        Thread resyncer = Thread.ofVirtual().name(name + "-resync").start(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(period);
+                    replay.run();
+                }
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return resyncer::interrupt;
+    }
+
+    /** The hook's {@code resyncAfterSeconds} as a one-shot timer. */
+    static Result after(double resyncAfterSeconds) {
+        return resyncAfterSeconds > 0 ? Result.requeueAfter(Duration.ofNanos((long) (resyncAfterSeconds * 1e9)))
+                : Result.done();
+    }
+
+    static OwnerReference controllerOf(HasMetadata object) {
+        List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+        return owners == null ? null
+                : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).findFirst().orElse(null);
+    }
+
+    /**
+     * Equal as JSON: a value read back from the cache may be a different Java number type (an Integer where a Long
+     * was written), so both sides are compared in their parsed form. Otherwise every sync would rewrite the same
+     * status.
+     */
+    static boolean sameJson(JsonNode a, JsonNode b) {
+        try {
+            return READER.readTree(a.toString()).equals(READER.readTree(b.toString()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false;
+        }
+    }
+}
