@@ -711,4 +711,28 @@ class LambdaControllersIT {
                     assertThat(r.path("parent").path("spec").path("version").asText()).isEqualTo("one");
                 });
     }
+
+    @Test
+    void deletingAControllerTakesItsFinalizerOffTheParentsItHeld() {
+        hook = request -> {
+            ObjectNode response = messageHook(request);
+            response.put("finalized", false);
+            return response;
+        };
+        compositeController("cc-release", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-release")
+                .patch(MERGE, "{\"spec\":{\"hooks\":{\"finalize\":{\"webhook\":{\"url\":\"http://127.0.0.1:"
+                        + hookServer.getAddress().getPort() + "/finalize\"}}}}}");
+        createParent("omicron", Map.of("message", "held"));
+        String finalizer = "metacontroller.io/compositecontroller-cc-release";
+        await().atMost(Duration.ofSeconds(30)).until(() -> parent("omicron").getMetadata().getFinalizers().contains(finalizer));
+
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-release")
+                .delete();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !parent("omicron").getMetadata().getFinalizers()
+                .contains(finalizer));
+        client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("omicron").delete();
+        await().atMost(Duration.ofSeconds(30)).until(() -> parent("omicron") == null);
+    }
 }

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * hook with them, then bringing the children to what the hook returned (deletes first) and writing the hook's status
  * with {@code observedGeneration}. Informers for the parent and child kinds are shared with every other controller.
  */
-final class CompositeRuntime implements AutoCloseable {
+final class CompositeRuntime implements Hosted.Runtime {
 
     private static final Logger log = LoggerFactory.getLogger(CompositeRuntime.class);
     /** The label a generated selector uses (Metacontroller's, literally). */
@@ -399,30 +399,15 @@ final class CompositeRuntime implements AutoCloseable {
         return finalizers != null && (finalizers.contains("foregroundDeletion") || finalizers.contains("orphan"));
     }
 
-    /** Adds or removes this controller's finalizer on the live parent (read, change, write; again on a conflict). */
     private void setFinalizer(GenericKubernetesResource cached, boolean present) {
-        var parentResources = resources(parent, cached.getMetadata().getNamespace());
-        for (int attempt = 1; ; attempt++) {
-            GenericKubernetesResource live = parentResources.withName(cached.getMetadata().getName()).get();
-            if (live == null || !Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())
-                    || hasFinalizer(live) == present || (present && live.getMetadata().getDeletionTimestamp() != null)) {
-                return;
-            }
-            List<String> finalizers = new ArrayList<>(live.getMetadata().getFinalizers() == null ? List.of()
-                    : live.getMetadata().getFinalizers());
-            if (present) {
-                finalizers.add(finalizer());
-            } else {
-                finalizers.remove(finalizer());
-            }
-            live.getMetadata().setFinalizers(finalizers);
-            try {
-                parentResources.resource(live).update();
-                return;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409 || attempt >= 5) {
-                    throw e;
-                }
+        Hosted.setFinalizer(resources(parent, cached.getMetadata().getNamespace()), cached, finalizer(), present);
+    }
+
+    @Override
+    public void releaseFinalizers() {
+        for (GenericKubernetesResource object : parents.getStore().list()) {
+            if (hasFinalizer(object)) {
+                setFinalizer(object, false);
             }
         }
     }

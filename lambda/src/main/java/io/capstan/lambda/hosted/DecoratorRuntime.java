@@ -42,7 +42,7 @@ import java.util.Objects;
  * objects this decorator created for it: controlled by it and annotated {@value #DECORATOR_ANNOTATION} with this
  * decorator's name. The object is written before its attachments; a decorator never changes an object's spec.
  */
-final class DecoratorRuntime implements AutoCloseable {
+final class DecoratorRuntime implements Hosted.Runtime {
 
     static final String DECORATOR_ANNOTATION = "metacontroller.k8s.io/decorator-controller";
     private static final Duration CACHE_WAIT = Duration.ofMillis(200);
@@ -435,6 +435,16 @@ final class DecoratorRuntime implements AutoCloseable {
 
     private String finalizer() {
         return "metacontroller.io/decoratorcontroller-" + name;
+    }
+
+    @Override
+    public void releaseFinalizers() {
+        targets.values().forEach(rule -> rule.cache().getStore().list().forEach(object -> {
+            if (hasFinalizer(object)) {
+                Hosted.setFinalizer(writer.resources(rule.resources(), object.getMetadata().getNamespace()), object,
+                        finalizer(), false);
+            }
+        }));
     }
 
     private boolean hasFinalizer(HasMetadata object) {

@@ -7,16 +7,31 @@ import io.capstan.lambda.api.CompositeControllerSpec.Hooks;
 import io.capstan.lambda.hook.HookClient;
 import io.capstan.lambda.hook.HookSecurity;
 import io.capstan.runtime.controller.Result;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /** What a CompositeController's and a DecoratorController's runtime do alike. */
 final class Hosted {
+
+    /** A hosted controller at work. */
+    interface Runtime extends AutoCloseable {
+        /**
+         * The controller is deleted: its finalizer comes off every object that still carries it, so their deletions
+         * are not held forever by a hook no one will call (Metacontroller leaves them, its issue #1062).
+         */
+        void releaseFinalizers();
+
+        @Override
+        void close();
+    }
 
     private static final ObjectMapper READER = new ObjectMapper();
 
@@ -74,6 +89,40 @@ final class Hosted {
     static Result after(double resyncAfterSeconds) {
         return resyncAfterSeconds > 0 ? Result.requeueAfter(Duration.ofNanos((long) (resyncAfterSeconds * 1e9)))
                 : Result.done();
+    }
+
+    /**
+     * Adds or removes a finalizer on the live object (read, change, write; again on a conflict), only on the same
+     * instance and never adding one to an object being deleted.
+     */
+    static void setFinalizer(io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<GenericKubernetesResource,
+            io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+            io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> objects,
+            GenericKubernetesResource cached, String finalizer, boolean present) {
+        for (int attempt = 1; ; attempt++) {
+            GenericKubernetesResource live = objects.withName(cached.getMetadata().getName()).get();
+            List<String> finalizers = live == null || live.getMetadata().getFinalizers() == null ? new ArrayList<>()
+                    : new ArrayList<>(live.getMetadata().getFinalizers());
+            if (live == null || !java.util.Objects.equals(live.getMetadata().getUid(), cached.getMetadata().getUid())
+                    || finalizers.contains(finalizer) == present
+                    || (present && live.getMetadata().getDeletionTimestamp() != null)) {
+                return;
+            }
+            if (present) {
+                finalizers.add(finalizer);
+            } else {
+                finalizers.remove(finalizer);
+            }
+            live.getMetadata().setFinalizers(finalizers);
+            try {
+                objects.resource(live).update();
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     static OwnerReference controllerOf(HasMetadata object) {

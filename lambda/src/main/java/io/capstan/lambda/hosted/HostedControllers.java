@@ -44,7 +44,7 @@ public final class HostedControllers implements LeaderWork {
     private final int workers;
 
     /** A hosted controller and the spec it was started with. */
-    private record Running(ObjectNode spec, AutoCloseable runtime) {
+    private record Running(ObjectNode spec, Hosted.Runtime runtime) {
     }
 
     private static ResourceDefinitionContext kind(String kind, String plural) {
@@ -74,6 +74,12 @@ public final class HostedControllers implements LeaderWork {
         Running current = running.get(key.name());
         if (object == null || object.getMetadata().getDeletionTimestamp() != null) {
             if (current != null) {
+                try {
+                    current.runtime().releaseFinalizers();
+                } catch (RuntimeException e) {
+                    log.warn("{} {} is deleted, but removing its finalizers failed: {}", kind.getKind(), key.name(),
+                            ApiErrors.describe(e));
+                }
                 stop(key.name(), current, object);
             }
             return Result.done();
@@ -88,7 +94,7 @@ public final class HostedControllers implements LeaderWork {
         }
         events.record(object, LambdaReason.Starting, "Starting controller: %s", key.name());
         try {
-            AutoCloseable runtime = kind == DECORATOR
+            Hosted.Runtime runtime = kind == DECORATOR
                     ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, workers)
                     : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, workers);
             running.put(key.name(), new Running(spec.deepCopy(), runtime));
@@ -117,7 +123,7 @@ public final class HostedControllers implements LeaderWork {
     private static void close(Running running) {
         try {
             running.runtime().close();
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
             log.warn("Stopping a hosted controller failed: {}", ApiErrors.describe(e));
         }
     }
