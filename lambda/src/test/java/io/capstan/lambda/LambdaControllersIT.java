@@ -684,11 +684,11 @@ class LambdaControllersIT {
             for (int i = 0; i < 3; i++) {
                 assertThat(configMaps.withName("xi-" + i).get()).isNotNull();
             }
-            assertThat(tree(parent("xi")).path("status").path("conditions").get(0).path("reason").asText())
+            assertThat(tree(parent("xi")).path("status").path("conditions").path(0).path("reason").asText())
                     .isEqualTo("OnLatestRevision");
         });
         assertThat(revisions.list().getItems()).singleElement().satisfies(revision ->
-                assertThat(tree(revision).path("children").get(0).path("names")).hasSize(3));
+                assertThat(tree(revision).path("children").path(0).path("names")).hasSize(3));
 
         client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("xi")
                 .patch(MERGE, "{\"spec\":{\"version\":\"two\"}}");
@@ -699,7 +699,7 @@ class LambdaControllersIT {
                 assertThat(child).as("xi-" + i + " (recreated one at a time)").isNotNull();
                 assertThat(child.getData()).containsEntry("version", "two");
             }
-            JsonNode updated = tree(parent("xi")).path("status").path("conditions").get(0);
+            JsonNode updated = tree(parent("xi")).path("status").path("conditions").path(0);
             assertThat(updated.path("type").asText()).isEqualTo("Updated");
             assertThat(updated.path("status").asText()).isEqualTo("True");
             assertThat(revisions.list().getItems()).as("the old revision is pruned once it holds no child").hasSize(1);
@@ -734,5 +734,36 @@ class LambdaControllersIT {
                 .contains(finalizer));
         client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("omicron").delete();
         await().atMost(Duration.ofSeconds(30)).until(() -> parent("omicron") == null);
+    }
+
+    @Test
+    void aHookRecordsEventsOnItsParentAndABadOneIsToldAsSuch() {
+        hook = request -> {
+            ObjectNode response = messageHook(request);
+            var asked = response.putArray("events");
+            asked.addObject().put("type", "Normal").put("reason", "Greeted").put("message", "said hello");
+            asked.addObject().put("type", "Loud").put("reason", "Shouted").put("message", "HELLO");
+            return response;
+        };
+        compositeController("cc-events", "  - {apiVersion: v1, resource: configmaps}", "  generateSelector: true");
+        client.genericKubernetesResources(io.capstan.lambda.hosted.HostedControllers.COMPOSITE).withName("cc-events")
+                .patch(MERGE, "{\"spec\":{\"hooks\":{\"sync\":{\"version\":\"v2\"}}}}");
+
+        createParent("pi", Map.of("message", "hello"));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events().inNamespace(namespace)
+                .list().getItems()).filteredOn(e -> "pi".equals(e.getInvolvedObject().getName()))
+                .anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("Greeted");
+                    assertThat(e.getType()).isEqualTo("Normal");
+                    assertThat(e.getMessage()).isEqualTo("said hello");
+                })
+                .anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("InvalidHookEvent");
+                    assertThat(e.getType()).isEqualTo("Warning");
+                    assertThat(e.getMessage()).contains("type Loud");
+                }));
+        assertThat(client.configMaps().inNamespace(namespace).withName("pi-config").get())
+                .as("a strict (v2) decoder accepts the events field").isNotNull();
     }
 }

@@ -379,7 +379,9 @@ final class CompositeRuntime implements Hosted.Runtime {
                 new HookClient.Call(finalizing ? "finalize" : "sync", "CompositeController", name),
                 parent.kind() + "/" + ObjectKey.of(cached));
         boolean strict = webhook.responseUnmarshallMode() == null ? v2 : "strict".equals(webhook.responseUnmarshallMode());
-        return SyncResponse.parse(body, strict);
+        SyncResponse response = SyncResponse.parse(body, strict);
+        HookEvent.record(events, cached, response.events());
+        return response;
     }
 
     // ----- finalizer ----------------------------------------------------------------------------------------------------

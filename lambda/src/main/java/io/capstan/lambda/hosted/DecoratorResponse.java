@@ -16,7 +16,7 @@ import java.util.Objects;
  * finalizing is done. Loose or strict decoding as for a CompositeController.
  */
 record DecoratorResponse(Map<String, String> labels, Map<String, String> annotations, ObjectNode status,
-        List<ObjectNode> attachments, double resyncAfterSeconds, boolean finalized) {
+        List<ObjectNode> attachments, double resyncAfterSeconds, boolean finalized, List<HookEvent> events) {
 
     private static final ObjectMapper LOOSE = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -25,7 +25,7 @@ record DecoratorResponse(Map<String, String> labels, Map<String, String> annotat
             .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, true);
 
     private record Wire(Map<String, String> labels, Map<String, String> annotations, ObjectNode status,
-            List<ObjectNode> attachments, Double resyncAfterSeconds, Boolean finalized) {
+            List<ObjectNode> attachments, Double resyncAfterSeconds, Boolean finalized, List<HookEvent> events) {
     }
 
     static DecoratorResponse parse(String body, boolean strict) {
@@ -46,6 +46,7 @@ record DecoratorResponse(Map<String, String> labels, Map<String, String> annotat
             wire.attachments().stream().filter(Objects::nonNull).forEach(attachments::add);
         }
         return new DecoratorResponse(wire.labels(), wire.annotations(), wire.status(), attachments,
-                wire.resyncAfterSeconds() == null ? 0 : wire.resyncAfterSeconds(), Boolean.TRUE.equals(wire.finalized()));
+                wire.resyncAfterSeconds() == null ? 0 : wire.resyncAfterSeconds(), Boolean.TRUE.equals(wire.finalized()),
+                wire.events() == null ? List.of() : wire.events());
     }
 }

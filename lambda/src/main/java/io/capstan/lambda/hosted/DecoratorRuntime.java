@@ -282,6 +282,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
                 new HookClient.Call(finalizing ? "finalize" : "sync", "DecoratorController", name), key.toString());
         String mode = hook.webhook().responseUnmarshallMode();
         DecoratorResponse response = DecoratorResponse.parse(body, mode == null ? hook.v2() : "strict".equals(mode));
+        HookEvent.record(events, cached, response.events());
 
         List<ObjectNode> desired = desiredAttachments(cached, response.attachments());
         boolean removeFinalizer = (finalizing && response.finalized()) || (finalizeHook == null && hasFinalizer(cached));

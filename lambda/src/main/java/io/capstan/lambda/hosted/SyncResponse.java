@@ -15,8 +15,10 @@ import java.util.List;
  * @param status the parent's new status, or null for {@code {}}
  * @param children the desired children; empty (or null in the answer) means none, so every observed child goes
  * @param resyncAfterSeconds a one-shot re-sync after this long, when positive
+ * @param events Events to record on the parent (Capstan's addition; see {@link HookEvent})
  */
-public record SyncResponse(ObjectNode status, List<ObjectNode> children, double resyncAfterSeconds, boolean finalized) {
+public record SyncResponse(ObjectNode status, List<ObjectNode> children, double resyncAfterSeconds, boolean finalized,
+        List<HookEvent> events) {
 
     private static final ObjectMapper LOOSE = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -25,7 +27,8 @@ public record SyncResponse(ObjectNode status, List<ObjectNode> children, double 
             .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, true);
 
     /** The wire shape. */
-    private record Wire(ObjectNode status, List<ObjectNode> children, Double resyncAfterSeconds, Boolean finalized) {
+    private record Wire(ObjectNode status, List<ObjectNode> children, Double resyncAfterSeconds, Boolean finalized,
+            List<HookEvent> events) {
     }
 
     /**
@@ -50,6 +53,7 @@ public record SyncResponse(ObjectNode status, List<ObjectNode> children, double 
             wire.children().stream().filter(java.util.Objects::nonNull).forEach(children::add);
         }
         return new SyncResponse(wire.status(), children,
-                wire.resyncAfterSeconds() == null ? 0 : wire.resyncAfterSeconds(), Boolean.TRUE.equals(wire.finalized()));
+                wire.resyncAfterSeconds() == null ? 0 : wire.resyncAfterSeconds(), Boolean.TRUE.equals(wire.finalized()),
+                wire.events() == null ? List.of() : wire.events());
     }
 }
