@@ -766,4 +766,23 @@ class LambdaControllersIT {
         assertThat(client.configMaps().inNamespace(namespace).withName("pi-config").get())
                 .as("a strict (v2) decoder accepts the events field").isNotNull();
     }
+
+    @Test
+    void resyncAfterSecondsAndResyncPeriodSecondsCallTheHookAgainWithoutAChange() {
+        hook = request -> {
+            ObjectNode response = messageHook(request);
+            if ("rho".equals(request.path("parent").path("metadata").path("name").asText())) {
+                response.put("resyncAfterSeconds", 0.1);
+            }
+            return response;
+        };
+        compositeController("cc-resync", "  - {apiVersion: v1, resource: configmaps}",
+                "  generateSelector: true\n  resyncPeriodSeconds: 1");
+
+        createParent("rho", Map.of("message", "again"));
+        createParent("sigma", Map.of("message", "periodic"));
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> callsFor("rho") >= 5);
+        await().atMost(Duration.ofSeconds(30)).until(() -> callsFor("sigma") >= 3);
+    }
 }
