@@ -175,29 +175,40 @@ final class Related<K> implements AutoCloseable {
 
     private boolean selects(Rule rule, Resources kind, GenericKubernetesResource object, HasMetadata parent) {
         String namespace = object.getMetadata().getNamespace();
-        String parentNamespace = parent.getMetadata().getNamespace();
-        if (!customize.v2() && parentNamespace != null && kind.namespaced() && !parentNamespace.equals(namespace)) {
+        GenericKubernetesResource ns = rule.namespaceSelector() == null || namespace == null ? null
+                : namespaces().getIndexer().getByKey(namespace);
+        return selects(rule, customize.v2(), parent.getMetadata().getNamespace(), kind.namespaced(), namespace,
+                object.getMetadata().getName(), object.getMetadata().getLabels(),
+                ns == null ? null : ns.getMetadata().getLabels());
+    }
+
+    /**
+     * Whether a related rule selects an object, by Metacontroller's selection modes.
+     *
+     * @param namespaceLabels the labels of the object's namespace (null when unknown)
+     */
+    static boolean selects(Rule rule, boolean v2, String parentNamespace, boolean kindNamespaced, String namespace,
+            String name, Map<String, String> labels, Map<String, String> namespaceLabels) {
+        if (!v2 && parentNamespace != null && kindNamespaced && !parentNamespace.equals(namespace)) {
             return false;
         }
         if (rule.names() != null && !rule.names().isEmpty()) {
-            return rule.names().contains(object.getMetadata().getName())
-                    && (rule.namespace() == null || rule.namespace().equals(namespace));
+            return rule.names().contains(name) && (rule.namespace() == null || rule.namespace().equals(namespace));
         }
         if (rule.namespace() != null && !rule.namespace().equals(namespace)) {
             return false;
         }
         if (rule.namespaceSelector() != null) {
-            GenericKubernetesResource ns = namespace == null ? null : namespaces().getIndexer().getByKey(namespace);
-            if (ns == null || !LabelSelectors.matches(rule.namespaceSelector(), ns.getMetadata().getLabels())) {
+            if (namespaceLabels == null || !LabelSelectors.matches(rule.namespaceSelector(), namespaceLabels)) {
                 return false;
             }
-            return rule.labelSelector() == null || LabelSelectors.matches(rule.labelSelector(), object.getMetadata().getLabels());
+            return rule.labelSelector() == null || LabelSelectors.matches(rule.labelSelector(), labels);
         }
         if (rule.labelSelector() == null) {
             // Only a namespace: everything in it; nothing at all: nothing (a nil selector selects nothing).
             return rule.namespace() != null;
         }
-        return LabelSelectors.matches(rule.labelSelector(), object.getMetadata().getLabels());
+        return LabelSelectors.matches(rule.labelSelector(), labels);
     }
 
     private Kind kind(Rule rule) {
