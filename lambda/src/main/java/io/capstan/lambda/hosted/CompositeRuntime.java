@@ -405,9 +405,11 @@ final class CompositeRuntime implements Hosted.Runtime {
         Hosted.setFinalizer(resources(parent, cached.getMetadata().getNamespace()), cached, finalizer(), present);
     }
 
+    /** Read from the API server, not the cache: a finalizer added a moment ago may not be cached yet. */
     @Override
     public void releaseFinalizers() {
-        for (GenericKubernetesResource object : parents.getStore().list()) {
+        var all = client.genericKubernetesResources(parent.context());
+        for (GenericKubernetesResource object : (parent.namespaced() ? all.inAnyNamespace() : all).list().getItems()) {
             if (hasFinalizer(object)) {
                 setFinalizer(object, false);
             }

@@ -438,14 +438,19 @@ final class DecoratorRuntime implements Hosted.Runtime {
         return "metacontroller.io/decoratorcontroller-" + name;
     }
 
+    /** Read from the API server, not the cache: a finalizer added a moment ago may not be cached yet. */
     @Override
     public void releaseFinalizers() {
-        targets.values().forEach(rule -> rule.cache().getStore().list().forEach(object -> {
-            if (hasFinalizer(object)) {
-                Hosted.setFinalizer(writer.resources(rule.resources(), object.getMetadata().getNamespace()), object,
-                        finalizer(), false);
+        for (TargetRule rule : targets.values()) {
+            var all = manager.client().genericKubernetesResources(rule.resources().context());
+            for (GenericKubernetesResource object : (rule.resources().namespaced() ? all.inAnyNamespace() : all).list()
+                    .getItems()) {
+                if (hasFinalizer(object)) {
+                    Hosted.setFinalizer(writer.resources(rule.resources(), object.getMetadata().getNamespace()), object,
+                            finalizer(), false);
+                }
             }
-        }));
+        }
     }
 
     private boolean hasFinalizer(HasMetadata object) {

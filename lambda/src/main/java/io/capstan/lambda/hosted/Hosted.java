@@ -24,8 +24,9 @@ final class Hosted {
     /** A hosted controller at work. */
     interface Runtime extends AutoCloseable {
         /**
-         * The controller is deleted: its finalizer comes off every object that still carries it, so their deletions
-         * are not held forever by a hook no one will call (Metacontroller leaves them, its issue #1062).
+         * The controller is deleted (and this runtime closed): its finalizer comes off every object that still carries
+         * it, so their deletions are not held forever by a hook no one will call (Metacontroller leaves them, its
+         * issue #1062).
          */
         void releaseFinalizers();
 

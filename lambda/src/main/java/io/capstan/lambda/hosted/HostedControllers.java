@@ -74,13 +74,14 @@ public final class HostedControllers implements LeaderWork {
         Running current = running.get(key.name());
         if (object == null || object.getMetadata().getDeletionTimestamp() != null) {
             if (current != null) {
+                // Stopped first, so no sync of its still running workers puts a finalizer back.
+                stop(key.name(), current, object);
                 try {
                     current.runtime().releaseFinalizers();
                 } catch (RuntimeException e) {
                     log.warn("{} {} is deleted, but removing its finalizers failed: {}", kind.getKind(), key.name(),
                             ApiErrors.describe(e));
                 }
-                stop(key.name(), current, object);
             }
             return Result.done();
         }
