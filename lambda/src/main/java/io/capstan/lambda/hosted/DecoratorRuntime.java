@@ -121,7 +121,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
             Resources kind = attachmentKinds.get(i);
             SharedIndexInformer<GenericKubernetesResource> cache = acquire(kind);
             attachments.put(kind.mapKey(), new ChildRule(kind, spec.attachmentKinds().get(i).method(), cache));
-            AttachmentEvents handler = new AttachmentEvents();
+            var handler = Hosted.onEveryChange(this::routeAttachment);
             cache.addEventHandler(handler);
             onClose.add(() -> cache.removeEventHandler(handler));
         }
@@ -189,34 +189,17 @@ final class DecoratorRuntime implements Hosted.Runtime {
     }
 
     /** An attachment wakes the decorated object that controls it. */
-    private final class AttachmentEvents implements ResourceEventHandler<GenericKubernetesResource> {
-        @Override
-        public void onAdd(GenericKubernetesResource object) {
-            route(object);
+    private void routeAttachment(GenericKubernetesResource attachment) {
+        var annotations = attachment.getMetadata().getAnnotations();
+        OwnerReference owner = Hosted.controllerOf(attachment);
+        if (owner == null || annotations == null || !name.equals(annotations.get(DECORATOR_ANNOTATION))) {
+            return;
         }
-
-        @Override
-        public void onUpdate(GenericKubernetesResource oldObject, GenericKubernetesResource newObject) {
-            route(newObject);
-        }
-
-        @Override
-        public void onDelete(GenericKubernetesResource object, boolean deletedFinalStateUnknown) {
-            route(object);
-        }
-
-        private void route(GenericKubernetesResource attachment) {
-            var annotations = attachment.getMetadata().getAnnotations();
-            OwnerReference owner = Hosted.controllerOf(attachment);
-            if (owner == null || annotations == null || !name.equals(annotations.get(DECORATOR_ANNOTATION))) {
-                return;
-            }
-            String kind = owner.getKind() + "." + owner.getApiVersion();
-            TargetRule rule = targets.get(kind);
-            if (rule != null) {
-                controller.queue().add(new TargetKey(kind, new ObjectKey(rule.resources().namespaced()
-                        ? attachment.getMetadata().getNamespace() : null, owner.getName())));
-            }
+        String kind = owner.getKind() + "." + owner.getApiVersion();
+        TargetRule rule = targets.get(kind);
+        if (rule != null) {
+            controller.queue().add(new TargetKey(kind, new ObjectKey(rule.resources().namespaced()
+                    ? attachment.getMetadata().getNamespace() : null, owner.getName())));
         }
     }
 

@@ -1,5 +1,7 @@
 package io.capstan.lambda.hosted;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.capstan.lambda.api.CompositeControllerSpec.Hook;
@@ -12,11 +14,13 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** What a CompositeController's and a DecoratorController's runtime do alike. */
 final class Hosted {
@@ -124,6 +128,59 @@ final class Hosted {
                 }
             }
         }
+    }
+
+    /** A handler that hands the object of every add, update (its new version) and delete to {@code route}. */
+    static ResourceEventHandler<GenericKubernetesResource> onEveryChange(Consumer<GenericKubernetesResource> route) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(GenericKubernetesResource object) {
+                route.accept(object);
+            }
+
+            @Override
+            public void onUpdate(GenericKubernetesResource oldObject, GenericKubernetesResource newObject) {
+                route.accept(newObject);
+            }
+
+            @Override
+            public void onDelete(GenericKubernetesResource object, boolean deletedFinalStateUnknown) {
+                route.accept(object);
+            }
+        };
+    }
+
+    private static final ObjectMapper LOOSE = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper STRICT = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+            .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, true);
+
+    /**
+     * A hook's answer in its wire shape. Loose decoding ignores unknown and repeated fields; strict decoding (the
+     * default for {@code v2} hooks) fails on them, as Metacontroller's does.
+     *
+     * @throws IllegalArgumentException when the body is not such an answer, saying why
+     */
+    static <T> T readAnswer(String body, boolean strict, Class<T> wire) {
+        T answer;
+        try {
+            answer = (strict ? STRICT : LOOSE).readValue(body, wire);
+        } catch (java.io.IOException e) {
+            String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException json
+                    ? json.getOriginalMessage() : e.getMessage();
+            throw new IllegalArgumentException("the hook's answer cannot be decoded" + (strict ? " (strict)" : "") + ": "
+                    + message, e);
+        }
+        if (answer == null) {
+            throw new IllegalArgumentException("the hook's answer is empty");
+        }
+        return answer;
+    }
+
+    /** A list from an answer without its null items (e.g. {@code "children": [null]}), as Metacontroller decodes it. */
+    static <T> List<T> present(List<T> items) {
+        return items == null ? List.of() : items.stream().filter(java.util.Objects::nonNull).toList();
     }
 
     static OwnerReference controllerOf(HasMetadata object) {

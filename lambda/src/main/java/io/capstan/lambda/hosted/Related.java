@@ -215,7 +215,8 @@ final class Related<K> implements AutoCloseable {
         return kinds.computeIfAbsent(rule.apiVersion() + "|" + rule.resource(), k -> {
             Resources resources = Resources.discover(manager.client(), rule.apiVersion(), rule.resource());
             SharedIndexInformer<GenericKubernetesResource> cache = manager.informers().acquire(resources.context());
-            ResourceEventHandler<GenericKubernetesResource> handler = new Wake(resources);
+            ResourceEventHandler<GenericKubernetesResource> handler = Hosted.onEveryChange(
+                    object -> wake(resources, object));
             cache.addEventHandler(handler);
             return new Kind(resources, cache, handler);
         });
@@ -229,47 +230,24 @@ final class Related<K> implements AutoCloseable {
         return namespaces;
     }
 
-    /** A related object changed: every parent whose rules select it syncs again. */
-    private final class Wake implements ResourceEventHandler<GenericKubernetesResource> {
-        private final Resources kind;
-
-        Wake(Resources kind) {
-            this.kind = kind;
-        }
-
-        @Override
-        public void onAdd(GenericKubernetesResource object) {
-            route(object);
-        }
-
-        @Override
-        public void onUpdate(GenericKubernetesResource oldObject, GenericKubernetesResource newObject) {
-            route(newObject);
-        }
-
-        @Override
-        public void onDelete(GenericKubernetesResource object, boolean deletedFinalStateUnknown) {
-            route(object);
-        }
-
-        private void route(GenericKubernetesResource object) {
-            List<K> parents = new ArrayList<>();
-            rulesByParent.forEach((key, rules) -> {
-                for (Rule rule : rules.rules()) {
-                    boolean sameKind = (rule.apiVersion() + "|" + rule.resource()).equals(kind.apiVersion() + "|"
-                            + kind.plural());
-                    try {
-                        if (sameKind && selects(rule, kind, object, rules.parent())) {
-                            parents.add(key);
-                            return;
-                        }
-                    } catch (RuntimeException unreadable) {
-                        // The parent's next sync reports its rules.
+    /** A related object of {@code kind} changed: every parent whose rules select it syncs again. */
+    private void wake(Resources kind, GenericKubernetesResource object) {
+        List<K> parents = new ArrayList<>();
+        rulesByParent.forEach((key, rules) -> {
+            for (Rule rule : rules.rules()) {
+                boolean sameKind = (rule.apiVersion() + "|" + rule.resource()).equals(kind.apiVersion() + "|"
+                        + kind.plural());
+                try {
+                    if (sameKind && selects(rule, kind, object, rules.parent())) {
+                        parents.add(key);
+                        return;
                     }
+                } catch (RuntimeException unreadable) {
+                    // The parent's next sync reports its rules.
                 }
-            });
-            parents.forEach(wake);
-        }
+            }
+        });
+        parents.forEach(wake);
     }
 
     /** The parent is gone: its rules no longer wake it. */
