@@ -140,17 +140,12 @@ final class CompositeRuntime implements Hosted.Runtime {
             onClose.add(related::close);
         }
         controller.start();
-        Runnable stopResync = Hosted.resyncEvery(spec.resyncPeriodSeconds(), "CompositeController-" + name,
-                () -> parents.getStore().list().forEach(p -> controller.queue().add(ObjectKey.of(p))));
-        if (stopResync != null) {
-            onClose.add(stopResync);
-        }
+        onClose.add(Hosted.resyncEvery(spec.resyncPeriodSeconds(), "CompositeController-" + name,
+                () -> parents.getStore().list().forEach(p -> controller.queue().add(ObjectKey.of(p)))));
     }
 
     private SharedIndexInformer<GenericKubernetesResource> acquire(Resources kind) {
-        SharedIndexInformer<GenericKubernetesResource> informer = manager.informers().acquire(kind.context());
-        onClose.add(() -> manager.informers().release(kind.context()));
-        return informer;
+        return Hosted.acquire(manager, kind, onClose);
     }
 
     /** Metacontroller requires a CRD parent whose version has the status subresource. */

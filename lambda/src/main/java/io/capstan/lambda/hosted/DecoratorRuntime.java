@@ -134,18 +134,13 @@ final class DecoratorRuntime implements Hosted.Runtime {
             onClose.add(related::close);
         }
         controller.start();
-        Runnable stopResync = Hosted.resyncEvery(spec.resyncPeriodSeconds(), "DecoratorController-" + name,
+        onClose.add(Hosted.resyncEvery(spec.resyncPeriodSeconds(), "DecoratorController-" + name,
                 () -> targets.forEach((kind, rule) -> rule.cache().getStore().list()
-                        .forEach(object -> controller.queue().add(new TargetKey(kind, ObjectKey.of(object))))));
-        if (stopResync != null) {
-            onClose.add(stopResync);
-        }
+                        .forEach(object -> controller.queue().add(new TargetKey(kind, ObjectKey.of(object)))))));
     }
 
     private SharedIndexInformer<GenericKubernetesResource> acquire(Resources kind) {
-        SharedIndexInformer<GenericKubernetesResource> informer = manager.informers().acquire(kind.context());
-        onClose.add(() -> manager.informers().release(kind.context()));
-        return informer;
+        return Hosted.acquire(manager, kind, onClose);
     }
 
     @Override

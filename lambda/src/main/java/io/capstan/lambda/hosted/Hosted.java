@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.capstan.lambda.api.CompositeControllerSpec.Hook;
 import io.capstan.lambda.api.CompositeControllerSpec.Hooks;
+import io.capstan.lambda.api.Resources;
 import io.capstan.lambda.hook.HookClient;
 import io.capstan.lambda.hook.HookSecurity;
 import io.capstan.runtime.controller.Result;
@@ -15,6 +16,7 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,11 +72,11 @@ final class Hosted {
 
     /**
      * Replays every object every {@code seconds} (at least 1 s), as Metacontroller's {@code resyncPeriodSeconds};
-     * returns what stops it, or null for no period.
+     * returns what stops it (nothing to stop without a period).
      */
     static Runnable resyncEvery(Double seconds, String name, Runnable replay) {
         if (seconds == null || seconds <= 0) {
-            return null;
+            return () -> { };
         }
         Duration period = Duration.ofMillis(Math.max(1000, (long) (seconds * 1000)));
         Thread resyncer = Thread.ofVirtual().name(name + "-resync").start(() -> {
@@ -88,6 +90,14 @@ final class Hosted {
             }
         });
         return resyncer::interrupt;
+    }
+
+    /** A shared informer for the kind, released when {@code onClose} runs. */
+    static SharedIndexInformer<GenericKubernetesResource> acquire(io.capstan.runtime.Manager manager, Resources kind,
+            List<Runnable> onClose) {
+        SharedIndexInformer<GenericKubernetesResource> informer = manager.informers().acquire(kind.context());
+        onClose.add(() -> manager.informers().release(kind.context()));
+        return informer;
     }
 
     /** The hook's {@code resyncAfterSeconds} as a one-shot timer. */
