@@ -58,7 +58,53 @@ public final class LastApplied {
             merged.remove("status");
         }
         annotations(merged).put(ANNOTATION, compact(clean));
-        return merged.equals(observed) ? null : merged;
+        return merged.equals(SAME_VALUE, observed) ? null : merged;
+    }
+
+    /**
+     * Equality of JSON values where numbers compare by value: a hook's {@code 1} and the server's echo of it may be
+     * parsed as different number types, and must not look like a change (that would recreate a child on every sync).
+     */
+    public static final java.util.Comparator<JsonNode> SAME_VALUE = (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue());
+        }
+        return a.equals(b) ? 0 : 1;
+    };
+
+    /**
+     * Where two objects first differ, as a path ({@code .spec.containers[0].image}), or null when they are equal: what
+     * a log line names when a child is rewritten or recreated. The last-applied annotation is left out: it changes
+     * with whatever else does.
+     */
+    public static String firstDifference(ObjectNode before, ObjectNode after) {
+        return firstDifference(withoutAnnotation(before), withoutAnnotation(after), "");
+    }
+
+    private static String firstDifference(JsonNode before, JsonNode after, String path) {
+        if (before == null ? after == null : after != null && before.equals(SAME_VALUE, after)) {
+            return null;
+        }
+        if (before instanceof ObjectNode beforeObject && after instanceof ObjectNode afterObject) {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            beforeObject.fieldNames().forEachRemaining(names::add);
+            afterObject.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                String found = firstDifference(beforeObject.get(name), afterObject.get(name), path + "." + name);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        if (before != null && after != null && before.isArray() && after.isArray() && before.size() == after.size()) {
+            for (int i = 0; i < before.size(); i++) {
+                String found = firstDifference(before.get(i), after.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return path.isEmpty() ? "." : path;
     }
 
     /** The object recorded in the child's annotation, or null. */

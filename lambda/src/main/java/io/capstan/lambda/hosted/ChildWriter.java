@@ -121,19 +121,21 @@ final class ChildWriter {
         if (existing.getMetadata().getDeletionTimestamp() != null) {
             return;
         }
-        ObjectNode merged = LastApplied.forUpdate(serialization.convertValue(existing, ObjectNode.class), desired);
+        ObjectNode observed = serialization.convertValue(existing, ObjectNode.class);
+        ObjectNode merged = LastApplied.forUpdate(observed, desired);
         if (merged == null) {
             return;
         }
+        String differs = "differs from the desired state at " + LastApplied.firstDifference(observed, merged);
         switch (rule.method()) {
             case OnDelete -> {
             }
-            case Recreate, RollingRecreate -> delete(rule, existing, "differs from the desired state (Recreate)");
+            case Recreate, RollingRecreate -> delete(rule, existing, differs + " (Recreate)");
             case InPlace, RollingInPlace -> {
                 try {
                     resources(rule.resources(), existing.getMetadata().getNamespace())
                             .resource(serialization.convertValue(merged, GenericKubernetesResource.class)).update();
-                    log.info("Updated {} {}", rule.resources().kind(), ObjectKey.of(existing));
+                    log.info("Updated {} {}: {}", rule.resources().kind(), ObjectKey.of(existing), differs);
                 } catch (KubernetesClientException e) {
                     if (e.getCode() != 404 && e.getCode() != 409) {
                         throw e;

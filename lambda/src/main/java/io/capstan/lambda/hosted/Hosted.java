@@ -40,7 +40,6 @@ final class Hosted {
         void close();
     }
 
-    private static final ObjectMapper READER = new ObjectMapper();
 
     private Hosted() {
     }
@@ -200,15 +199,10 @@ final class Hosted {
     }
 
     /**
-     * Equal as JSON: a value read back from the cache may be a different Java number type (an Integer where a Long
-     * was written), so both sides are compared in their parsed form. Otherwise every sync would rewrite the same
-     * status.
+     * Equal as JSON values: a value read back from the cache may be a different number type (an Integer where a Long
+     * was written); otherwise every sync would rewrite the same status.
      */
     static boolean sameJson(JsonNode a, JsonNode b) {
-        try {
-            return READER.readTree(a.toString()).equals(READER.readTree(b.toString()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return false;
-        }
+        return a.equals(io.capstan.lambda.apply.LastApplied.SAME_VALUE, b);
     }
 }

@@ -33,6 +33,23 @@ class LastAppliedTest {
     }
 
     @Test
+    void aNumberTheServerEchoesAsAnotherNumberTypeIsNoChange() throws Exception {
+        ObjectNode desired = json("{'kind':'Pod','metadata':{'name':'p'},'spec':{'terminationGracePeriodSeconds':1,"
+                + "'containers':[{'name':'c','resources':{'limits':{'cpu':0.5}}}]}}");
+        ObjectNode observed = LastApplied.forCreate(desired);
+        // What the server sent back, read as a long and a decimal of another scale.
+        observed.with("spec").put("terminationGracePeriodSeconds", 1L);
+        ((ObjectNode) observed.with("spec").withArray("containers").get(0)).with("resources").with("limits")
+                .put("cpu", new java.math.BigDecimal("0.50"));
+
+        assertThat(LastApplied.forUpdate(observed, desired)).as("no write, so no Recreate loop").isNull();
+        assertThat(LastApplied.firstDifference(observed, LastApplied.forCreate(desired))).isNull();
+        desired.with("spec").put("terminationGracePeriodSeconds", 2);
+        assertThat(LastApplied.firstDifference(observed, LastApplied.forUpdate(observed, desired)))
+                .isEqualTo(".spec.terminationGracePeriodSeconds");
+    }
+
+    @Test
     void anUpdateKeepsTheServersMetadataAndStatusAndDropsWhatTheHookStoppedReturning() throws Exception {
         ObjectNode first = json("{'kind':'Pod','metadata':{'name':'p','labels':{'a':'1','b':'2'}},'spec':{'x':1}}");
         ObjectNode observed = LastApplied.forCreate(first);
