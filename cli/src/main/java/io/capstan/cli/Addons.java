@@ -100,7 +100,30 @@ final class Addons {
         Files.writeString(temporary, script);
         temporary.toFile().setExecutable(true, false);
         Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        offerPython(directory);
         return directory;
+    }
+
+    /** The directories of a container's default PATH on the process node. */
+    private static final List<String> DEFAULT_PATH = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+            "/sbin", "/bin");
+
+    /**
+     * A {@code python} command for hosts that have only {@code python3} (Debian's default): the {@code python:3}
+     * images that Metacontroller's and many other examples name run {@code python}, which is Python 3 there.
+     */
+    private static void offerPython(Path directory) throws IOException {
+        Path alias = directory.resolve("python");
+        Files.deleteIfExists(alias);
+        if (DEFAULT_PATH.stream().anyMatch(dir -> Files.isExecutable(Path.of(dir, "python")))) {
+            return;
+        }
+        var python3 = DEFAULT_PATH.stream().map(dir -> Path.of(dir, "python3")).filter(Files::isExecutable).findFirst();
+        if (python3.isPresent()) {
+            Files.writeString(alias, "#!/bin/sh\n# 'python' as a python:3 image has it: this host's Python 3.\nexec "
+                    + shellQuote(python3.get().toString()) + " \"$@\"\n");
+            alias.toFile().setExecutable(true, false);
+        }
     }
 
     private static String shellQuote(String value) {

@@ -73,6 +73,8 @@ final class DemoCommand implements Callable<Integer> {
         return outcome != 0 ? outcome : greeted ? 0 : 1;
     }
 
+    private static final String HOOK_NAMESPACE = "greeting-system";
+
     /** Applies the greeting controller and a Greeting, and shows what its hook made of it. */
     private static boolean greet(KubernetesClient client, Console console) throws Exception {
         KubernetesSerialization yaml = new KubernetesSerialization();
@@ -84,11 +86,14 @@ final class DemoCommand implements Callable<Integer> {
                 apply(client, object);
             }
         }
-        console.step("Waiting for the hook's pod to be ready");
-        Pod hook = client.pods().inNamespace("default").withName("greeting-hook").waitUntilCondition(
-                pod -> pod != null && Readiness.isPodReady(pod), 2, TimeUnit.MINUTES);
-        console.step("Hook ready on node " + hook.getSpec().getNodeName() + "; applying the Greeting 'hello' "
-                + "(examples/lambda/greeting.yaml)");
+        console.step("Waiting for the hook's Deployment greeting-system/greeting-controller to be ready");
+        client.apps().deployments().inNamespace(HOOK_NAMESPACE).withName("greeting-controller").waitUntilCondition(
+                d -> d != null && d.getStatus() != null && d.getStatus().getReadyReplicas() != null
+                        && d.getStatus().getReadyReplicas() > 0, 2, TimeUnit.MINUTES);
+        Pod hook = client.pods().inNamespace(HOOK_NAMESPACE).withLabel("app", "greeting-controller").list().getItems()
+                .stream().filter(Readiness::isPodReady).findFirst().orElseThrow();
+        console.step("Hook ready on node " + hook.getSpec().getNodeName() + ", behind Service "
+                + "greeting-system/greeting-controller; applying the Greeting 'hello' (examples/lambda/greeting.yaml)");
         load(yaml, "greeting.yaml").forEach(object -> apply(client, object));
         var greetings = client.genericKubernetesResources("example.capstan.io/v1", "Greeting").inNamespace("default");
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
@@ -105,7 +110,7 @@ final class DemoCommand implements Callable<Integer> {
             Thread.sleep(250);
         }
         System.out.println("The demo lambda controller did not answer within a minute: see './capstan kubectl describe "
-                + "greetings hello' (its Events) and './capstan kubectl logs greeting-hook'.");
+                + "greetings hello' (its Events) and './capstan kubectl logs -n greeting-system deploy/greeting-controller'.");
         return false;
     }
 
@@ -128,5 +133,5 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The cluster-scoped kinds of the sample manifests. */
     private static final java.util.Set<String> CLUSTER_SCOPED = java.util.Set.of("CustomResourceDefinition",
-            "CompositeController", "DecoratorController");
+            "CompositeController", "DecoratorController", "Namespace");
 }

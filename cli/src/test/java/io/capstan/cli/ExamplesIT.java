@@ -217,11 +217,17 @@ class ExamplesIT {
     }
 
     @Test
-    void theGreetingLambdaControllerAnswersFromAPythonHookRunningOnTheNode() throws Exception {
-        for (String example : new String[] {"greeting-controller.yaml", "greeting.yaml"}) {
-            var apply = cluster.kubectl().run(null, "-n", namespace, "apply", "-f", LAMBDA_EXAMPLES.resolve(example).toString());
-            assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
-        }
+    void theGreetingLambdaControllerReachesItsPythonHookThroughItsServiceOnTheNode() throws Exception {
+        // The hook's source is a configMap volume at its mountPath, which only a bwrap sandbox provides.
+        assumeTrue(ProcessProvider.Settings.detect(Path.of("/tmp")).bubblewrap(),
+                "needs bubblewrap (Debian package 'bubblewrap', which ./capstan test installs)");
+        // The controller file names its own namespace, greeting-system, as Metacontroller's examples do.
+        var applyController = cluster.kubectl().run(null, "apply", "-f",
+                LAMBDA_EXAMPLES.resolve("greeting-controller.yaml").toString());
+        assertThat(applyController.exitCode()).as(applyController.out() + applyController.err()).isZero();
+        var applyParent = cluster.kubectl().run(null, "-n", namespace, "apply", "-f",
+                LAMBDA_EXAMPLES.resolve("greeting.yaml").toString());
+        assertThat(applyParent.exitCode()).as(applyParent.out() + applyParent.err()).isZero();
         try {
             var greetings = client.genericKubernetesResources("example.capstan.io/v1", "Greeting").inNamespace(namespace);
             Awaitility.await().alias("the Greeting's status from the hook").atMost(Duration.ofMinutes(2))
@@ -232,6 +238,14 @@ class ExamplesIT {
                     });
             assertThat(client.configMaps().inNamespace(namespace).withName("hello-message").get().getData())
                     .containsEntry("message", "Hello, world!");
+            // The Service's name does not resolve outside the cluster: the call went to its ready pod, and the
+            // controller says where.
+            Awaitility.await().alias("the HookEndpoint Event on the controller").atMost(Duration.ofSeconds(30))
+                    .until(() -> client.v1().events().inNamespace("default").list().getItems().stream()
+                            .anyMatch(e -> "HookEndpoint".equals(e.getReason())
+                                    && "greeting-controller".equals(e.getInvolvedObject().getName())
+                                    && e.getMessage().contains("http://greeting-controller.greeting-system/sync (called at "
+                                            + "127.0.0.1:18090, a ready pod of Service greeting-system/greeting-controller)")));
 
             greetings.withName("hello").patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                     io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), "{\"spec\":{\"name\":\"Capstan\"}}");
@@ -241,6 +255,107 @@ class ExamplesIT {
         } finally {
             client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "CompositeController")
                     .withName("greeting-controller").delete();
+            client.namespaces().withName("greeting-system").delete();
+        }
+    }
+
+    private void applyLambdaExample(String controllerFile, String objectsFile) throws Exception {
+        // The controller file names its own namespaces, as Metacontroller's examples do; the objects go to the test's.
+        var applyController = cluster.kubectl().run(null, "apply", "-f", LAMBDA_EXAMPLES.resolve(controllerFile).toString());
+        assertThat(applyController.exitCode()).as(applyController.out() + applyController.err()).isZero();
+        var applyObjects = cluster.kubectl().run(null, "-n", namespace, "apply", "-f",
+                LAMBDA_EXAMPLES.resolve(objectsFile).toString());
+        assertThat(applyObjects.exitCode()).as(applyObjects.out() + applyObjects.err()).isZero();
+    }
+
+    private static String message(Pod pod) {
+        return pod.getSpec().getContainers().getFirst().getEnv().stream().filter(e -> e.getName().equals("MESSAGE"))
+                .findFirst().orElseThrow().getValue();
+    }
+
+    @Test
+    void thePoolControllersNodeHookRollsItsPodsOneAtATimeAndShowsItsRelatedConfigMap() throws Exception {
+        assumeTrue(ProcessProvider.Settings.detect(Path.of("/tmp")).bubblewrap(),
+                "needs bubblewrap (Debian package 'bubblewrap', which ./capstan test installs)");
+        applyLambdaExample("pool-controller.yaml", "pool.yaml");
+        var pools = client.genericKubernetesResources("example.capstan.io/v1", "Pool").inNamespace(namespace);
+        var pods = client.pods().inNamespace(namespace).withLabel("pool", "workers");
+        try {
+            Awaitility.await().alias("three ready workers and the related ConfigMap in the status")
+                    .atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                        var pool = pools.withName("workers").get();
+                        return pool != null && pool.getAdditionalProperties().get("status") instanceof java.util.Map<?, ?> status
+                                && Integer.valueOf(3).equals(status.get("readyReplicas"))
+                                && status.get("settings") instanceof java.util.Map<?, ?> settings
+                                && "platform-team".equals(settings.get("owner"));
+                    });
+            assertThat(pods.list().getItems()).extracting(ExamplesIT::message).containsOnly("first edition");
+
+            // A related object's change syncs the parent again.
+            client.configMaps().inNamespace(namespace).withName("workers-settings").edit(c -> {
+                c.getData().put("owner", "ml-team");
+                return c;
+            });
+            Awaitility.await().alias("the edited ConfigMap in the status").atMost(Duration.ofSeconds(30)).until(() ->
+                    pools.withName("workers").get().getAdditionalProperties().get("status") instanceof java.util.Map<?, ?> status
+                            && status.get("settings") instanceof java.util.Map<?, ?> settings
+                            && "ml-team".equals(settings.get("owner")));
+
+            pools.withName("workers").patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), "{\"spec\":{\"message\":\"second edition\"}}");
+            // RollingRecreate: never more than one of the three away from Ready at once.
+            int[] mostAway = {0};
+            Awaitility.await().alias("every worker on the second edition").atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> {
+                        List<Pod> now = pods.list().getItems();
+                        long ready = now.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                                .filter(io.fabric8.kubernetes.client.readiness.Readiness::isPodReady).count();
+                        mostAway[0] = Math.max(mostAway[0], 3 - (int) ready);
+                        return now.size() == 3 && ready == 3
+                                && now.stream().allMatch(p -> message(p).equals("second edition"));
+                    });
+            assertThat(mostAway[0]).as("pods away from Ready at once during the rollout").isEqualTo(1);
+            Awaitility.await().alias("Updated: OnLatestRevision").atMost(Duration.ofSeconds(30)).until(() ->
+                    pools.withName("workers").get().getAdditionalProperties().get("status") instanceof java.util.Map<?, ?> status
+                            && status.get("conditions") instanceof List<?> conditions && conditions.stream().anyMatch(c ->
+                                    c instanceof java.util.Map<?, ?> condition && "Updated".equals(condition.get("type"))
+                                            && "OnLatestRevision".equals(condition.get("reason"))));
+            var logs = cluster.kubectl().run(null, "-n", namespace, "logs", "workers-0");
+            assertThat(logs.out()).contains("second edition");
+        } finally {
+            client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "CompositeController")
+                    .withName("pool-controller").delete();
+            client.namespaces().withName("pool-system").delete();
+        }
+    }
+
+    @Test
+    void theExposeDecoratorGivesAnAnnotatedDeploymentAServiceAndTakesItAwayWithTheAnnotation() throws Exception {
+        assumeTrue(ProcessProvider.Settings.detect(Path.of("/tmp")).bubblewrap(),
+                "needs bubblewrap (Debian package 'bubblewrap', which ./capstan test installs)");
+        applyLambdaExample("expose-decorator.yaml", "exposed-deployment.yaml");
+        var deployment = client.apps().deployments().inNamespace(namespace).withName("web");
+        var service = client.services().inNamespace(namespace).withName("web");
+        try {
+            Awaitility.await().alias("the Service attached to the Deployment").atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> service.get() != null
+                            && "true".equals(deployment.get().getMetadata().getLabels().get("example.capstan.io/exposed")));
+            assertThat(service.get().getSpec().getSelector()).containsExactly(java.util.Map.entry("app", "web"));
+            assertThat(service.get().getSpec().getPorts().getFirst().getPort()).isEqualTo(18093);
+            assertThat(service.get().getMetadata().getOwnerReferences()).singleElement()
+                    .satisfies(owner -> assertThat(owner.getName()).isEqualTo("web"));
+
+            deployment.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"annotations\":{\"example.capstan.io/expose\":null}}}");
+            Awaitility.await().alias("the Service gone with the annotation, and the label and finalizer with it")
+                    .atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> service.get() == null
+                            && !deployment.get().getMetadata().getLabels().containsKey("example.capstan.io/exposed")
+                            && deployment.get().getMetadata().getFinalizers().isEmpty());
+        } finally {
+            client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "DecoratorController")
+                    .withName("expose-decorator").delete();
+            client.namespaces().withName("expose-system").delete();
         }
     }
 }

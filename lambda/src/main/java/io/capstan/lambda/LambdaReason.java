@@ -11,6 +11,11 @@ public enum LambdaReason implements EventReason {
     Stopped(Type.Normal),
     /** On a CompositeController whose spec cannot work (unknown kind, parent without a status subresource, …). */
     CreateError(Type.Warning),
+    /**
+     * On a CompositeController or DecoratorController whose hook is named by a Service that does not resolve here:
+     * which endpoint of the Service its calls go to, told again when that changes.
+     */
+    HookEndpoint(Type.Normal),
     /** On a parent whose sync failed (the hook, the children, or the status write). */
     SyncError(Type.Warning);
 

@@ -87,20 +87,23 @@ class LambdaControllersIT {
                 """, CustomResourceDefinition.class);
         Crds.ensure(cluster.client(), parents, Duration.ofMillis(100), Duration.ofSeconds(30));
         hookServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        hookServer.createContext("/", exchange -> {
-            ObjectNode request = (ObjectNode) JSON.readTree(exchange.getRequestBody());
-            // What the hook saw of the call, for the tests of authorization.
-            request.put("_authorization", exchange.getRequestHeaders().getFirst("Authorization"));
-            requests.add(request);
-            ObjectNode response = hook.apply(request);
-            byte[] body = response == null ? "the hook failed".getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(response);
-            exchange.sendResponseHeaders(response == null ? 500 : 200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
+        hookServer.createContext("/", LambdaControllersIT::serveHook);
         hookServer.start();
         operator = Operator.start(cluster.newClient(), List.of(new LambdaModule()), new Operator.Settings(
                 new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+    }
+
+    /** Answers with what the current test's {@link #hook} makes of the request. */
+    private static void serveHook(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+        ObjectNode request = (ObjectNode) JSON.readTree(exchange.getRequestBody());
+        // What the hook saw of the call, for the tests of authorization.
+        request.put("_authorization", exchange.getRequestHeaders().getFirst("Authorization"));
+        requests.add(request);
+        ObjectNode response = hook.apply(request);
+        byte[] body = response == null ? "the hook failed".getBytes(StandardCharsets.UTF_8) : JSON.writeValueAsBytes(response);
+        exchange.sendResponseHeaders(response == null ? 500 : 200, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
     }
 
     @AfterAll
@@ -429,6 +432,79 @@ class LambdaControllersIT {
                         + "controller_type=\"CompositeController\",method=\"POST\"")
                 .contains("metacontroller_sync_request_duration_histogram_seconds_bucket{controller_name=\"cc-failing\"")
                 .contains("metacontroller_sync_in_flight_requests{controller_name=\"cc-failing\"");
+    }
+
+    @Test
+    void aHookNamedByAServiceThatDoesNotResolveIsCalledAtAReadyEndpointOfTheService() throws Exception {
+        // Endpoints may not hold a loopback address, so the hook listens on one of this host's others too.
+        InetAddress hostAddress = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                .flatMap(NetworkInterfaceAddresses::of).filter(a -> a instanceof java.net.Inet4Address)
+                .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress()).findFirst().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(hostAddress != null, "needs a non-loopback IPv4 address");
+        HttpServer behindService = HttpServer.create(new InetSocketAddress(hostAddress, 0), 0);
+        behindService.createContext("/", LambdaControllersIT::serveHook);
+        behindService.start();
+        try {
+            hook = LambdaControllersIT::messageHook;
+            client.services().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+                    .withNewMetadata().withName("hooks").endMetadata().withNewSpec().addNewPort().withName("web")
+                    .withPort(80).withNewTargetPort(behindService.getAddress().getPort()).endPort().endSpec().build())
+                    .create();
+            controllers.add("cc-service");
+            client.resource(SERIALIZATION.unmarshal("""
+                    apiVersion: metacontroller.k8s.io/v1alpha1
+                    kind: CompositeController
+                    metadata: {name: cc-service}
+                    spec:
+                      generateSelector: true
+                      parentResource:
+                        apiVersion: test.capstan.io/v1
+                        resource: parents
+                        labelSelector: {matchLabels: {controller: cc-service}}
+                      childResources: [{apiVersion: v1, resource: configmaps}]
+                      hooks:
+                        sync:
+                          webhook: {service: {name: hooks, namespace: %s}, path: /sync}
+                    """.formatted(namespace), GenericKubernetesResource.class)).create();
+            createParent("served", Map.of("message", "hello"));
+
+            // No endpoint yet: the parent says why the hook could not be called.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events()
+                    .inNamespace(namespace).list().getItems()).anySatisfy(e -> {
+                        assertThat(e.getReason()).isEqualTo("SyncError");
+                        assertThat(e.getInvolvedObject().getName()).isEqualTo("served");
+                        assertThat(e.getMessage()).contains("hooks." + namespace + " does not resolve here, and Service "
+                                + namespace + "/hooks has no ready endpoint for port 80");
+                    }));
+            assertThat(client.configMaps().inNamespace(namespace).withName("served-config").get()).isNull();
+
+            client.endpoints().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.EndpointsBuilder()
+                    .withNewMetadata().withName("hooks").endMetadata().addNewSubset()
+                    .addNewAddress().withIp(hostAddress.getHostAddress()).endAddress()
+                    .addNewPort().withName("web").withPort(behindService.getAddress().getPort()).endPort().endSubset()
+                    .build()).create();
+
+            await().atMost(Duration.ofSeconds(30)).until(
+                    () -> client.configMaps().inNamespace(namespace).withName("served-config").get() != null);
+            String endpoint = hostAddress.getHostAddress() + ":" + behindService.getAddress().getPort();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.v1().events()
+                    .inNamespace("default").list().getItems()).anySatisfy(e -> {
+                        assertThat(e.getReason()).isEqualTo("HookEndpoint");
+                        assertThat(e.getInvolvedObject().getName()).isEqualTo("cc-service");
+                        assertThat(e.getMessage()).isEqualTo("Calling the sync hook http://hooks." + namespace
+                                + ":80/sync (called at " + endpoint + ", a ready endpoint of Service " + namespace
+                                + "/hooks): its name does not resolve from here");
+                    }));
+        } finally {
+            behindService.stop(0);
+        }
+    }
+
+    /** The addresses of a network interface, as a stream. */
+    private static final class NetworkInterfaceAddresses {
+        static java.util.stream.Stream<InetAddress> of(java.net.NetworkInterface network) {
+            return java.util.Collections.list(network.getInetAddresses()).stream();
+        }
     }
 
     @Test

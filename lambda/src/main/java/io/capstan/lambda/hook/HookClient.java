@@ -60,10 +60,30 @@ public final class HookClient {
     }
 
     private final Map<String, Cached> etags = new ConcurrentHashMap<>();
+    private final ServiceRoutes routes;
+    private final RouteListener routeListener;
+    /** The address each hook of each controller was last called at, to tell when it changes. */
+    private final Map<String, URI> lastTargets = new ConcurrentHashMap<>();
 
-    /** @param metrics where the per-hook metrics go */
+    /** Told when a hook is first called at a Service endpoint, and each time that endpoint changes. */
+    public interface RouteListener {
+        void routed(Call call, URI url, ServiceRoutes.Route route);
+    }
+
+    /** A client that calls every URL as it is. */
     public HookClient(MeterRegistry metrics) {
+        this(metrics, new ServiceRoutes(null), (call, url, route) -> { });
+    }
+
+    /**
+     * @param metrics where the per-hook metrics go
+     * @param routes how a hook named by a Service is reached where its name does not resolve
+     * @param routeListener told which address such a hook is called at
+     */
+    public HookClient(MeterRegistry metrics, ServiceRoutes routes, RouteListener routeListener) {
         this.metrics = metrics;
+        this.routes = routes;
+        this.routeListener = routeListener;
     }
 
     /** Calls a webhook with its URL, timeout, TLS and authorization, counted as {@code call}. */
@@ -100,7 +120,23 @@ public final class HookClient {
                 etags.remove(cacheKey);
                 cached = null;
             }
-            Answer answer = call(url, timeout(webhook), security, request, cached == null ? null : cached.etag());
+            ServiceRoutes.Route route = routes.route(url);
+            if (route.via() != null) {
+                URI previous = lastTargets.put(call.controllerType() + "/" + call.controllerName() + "/" + call.hook(),
+                        route.target());
+                if (!route.target().equals(previous)) {
+                    routeListener.routed(call, url, route);
+                }
+            }
+            Answer answer;
+            try {
+                answer = call(route, url, timeout(webhook), security, request, cached == null ? null : cached.etag());
+            } catch (HookException failed) {
+                if (failed.code() == 0) {
+                    routes.forget(url);
+                }
+                throw failed;
+            }
             code = String.valueOf(answer.code());
             if (answer.code() == 304 || answer.code() == 412) {
                 return cached.body();
@@ -221,20 +257,18 @@ public final class HookClient {
         return Duration.ofNanos(negative ? -nanos : nanos);
     }
 
-    /**
-     * Posts {@code request} and returns the body of the hook's 200 answer, for the caller to decode (loosely or
-     * strictly, as the hook's version asks).
-     *
-     * @throws TooManyRequests when the hook answered 429
-     * @throws HookException when the call failed or was answered with another status
-     */
     /** A hook's answer: its status, body and ETag. */
     record Answer(int code, String body, String etag) {
     }
 
-    /** One POST; {@code ifNoneMatch} (an ETag, or null) makes a 304 or 412 answer acceptable. */
+    /** One POST to {@code url}; {@code ifNoneMatch} (an ETag, or null) makes a 304 or 412 answer acceptable. */
     Answer call(URI url, Duration timeout, HookSecurity security, JsonNode request, String ifNoneMatch)
             throws TooManyRequests, HookException, InterruptedException {
+        return call(ServiceRoutes.Route.direct(url), url, timeout, security, request, ifNoneMatch);
+    }
+
+    private Answer call(ServiceRoutes.Route route, URI url, Duration timeout, HookSecurity security, JsonNode request,
+            String ifNoneMatch) throws TooManyRequests, HookException, InterruptedException {
         byte[] body;
         try {
             body = json.writeValueAsBytes(request);
@@ -243,7 +277,7 @@ public final class HookClient {
         }
         HttpResponse<String> response;
         try {
-            HttpRequest.Builder post = HttpRequest.newBuilder(url).timeout(timeout)
+            HttpRequest.Builder post = HttpRequest.newBuilder(route.target()).timeout(timeout)
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
             if (security.authorization() != null) {
                 post.header("Authorization", security.authorization());
@@ -253,9 +287,10 @@ public final class HookClient {
             }
             response = client(security).send(post.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (java.net.http.HttpTimeoutException e) {
-            throw new HookException("http error: POST " + url + ": no answer within " + timeout.toMillis() + " ms", e);
+            throw new HookException("http error: POST " + route.describe(url) + ": no answer within " + timeout.toMillis()
+                    + " ms", e);
         } catch (IOException e) {
-            throw new HookException("http error: POST " + url + ": " + describe(e), e);
+            throw new HookException("http error: POST " + route.describe(url) + ": " + describe(e), e);
         }
         if (response.statusCode() == 429) {
             throw new TooManyRequests(retryAfter(response.headers().firstValue("Retry-After")));

@@ -5,6 +5,7 @@ import io.capstan.lambda.LambdaReason;
 import io.capstan.lambda.api.CompositeControllerSpec;
 import io.capstan.lambda.api.DecoratorControllerSpec;
 import io.capstan.lambda.hook.HookClient;
+import io.capstan.lambda.hook.ServiceRoutes;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.controller.Controller;
@@ -62,7 +63,7 @@ public final class HostedControllers implements LeaderWork {
         this.workers = workers;
         this.manager = manager;
         this.events = manager.eventRecorder("metacontroller");
-        this.hooks = new HookClient(manager.metrics().registry());
+        this.hooks = new HookClient(manager.metrics().registry(), new ServiceRoutes(manager.client()), this::routed);
         this.controllers = manager.informers().genericInformer(kind, targets);
         this.controller = Controller.<ObjectKey>builder(kind.getKind().toLowerCase(java.util.Locale.ROOT), this::reconcile)
                 .kind(kind.getKind()).metrics(manager.metrics().registry()).build();
@@ -107,6 +108,17 @@ public final class HostedControllers implements LeaderWork {
             log.warn("{} {} cannot start: {}", kind.getKind(), key.name(), message);
             // A kind that is not served yet may be soon (its CRD applied after the controller): look again.
             return message.startsWith("discovery:") ? Result.requeue() : Result.done();
+        }
+    }
+
+    /** Says on the controller object where its hook's calls go when they cannot go by the hook's own name. */
+    private void routed(HookClient.Call call, java.net.URI url, ServiceRoutes.Route route) {
+        GenericKubernetesResource object = controllers.getIndexer().getByKey(call.controllerName());
+        String message = "Calling the " + call.hook() + " hook " + route.describe(url) + ": its name does not resolve "
+                + "from here";
+        log.info("{} {}: {}", kind.getKind(), call.controllerName(), message);
+        if (object != null) {
+            events.record(object, LambdaReason.HookEndpoint, "%s", message);
         }
     }
 
