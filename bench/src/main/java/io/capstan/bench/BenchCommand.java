@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(header = "Run a benchmark and print its figures.", name = "capstan bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
         subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.WatchBench.class,
-                BenchCommand.FrameworkBench.class})
+                BenchCommand.FrameworkBench.class, BenchCommand.LambdaBench.class})
 public final class BenchCommand implements Runnable {
 
     public static void main(String[] args) {
@@ -130,6 +130,35 @@ public final class BenchCommand implements Runnable {
                     sizes.stream().map(FrameworkBenchmark.Size::parse).toList(), new Console());
             System.out.println();
             System.out.println(FrameworkBenchmark.header());
+            results.forEach(r -> System.out.println(r.row()));
+            return 0;
+        }
+    }
+
+    @Command(name = "lambda", header = "A CompositeController under load.", mixinStandardHelpOptions = true,
+            description = "Parents of a CompositeController created at once, then each changed once: parents converged "
+                    + "per second, children written per second as a ratio to the API server's create ceiling, p50/p99 "
+                    + "from a parent change to its children reflecting it, hook calls per change, heap per 1,000 "
+                    + "parents. Hooks in this JVM and as a Python process; ConfigMap children, and Pods on a mock node.")
+    static final class LambdaBench implements Callable<Integer> {
+
+        @Option(names = "--parents", defaultValue = "1000", description = "Parents per run (default: ${DEFAULT-VALUE}).")
+        int parents;
+
+        @Option(names = "--children", defaultValue = "4", description = "Children per parent (default: ${DEFAULT-VALUE}).")
+        int children;
+
+        @Option(names = "--variants", split = ",", defaultValue = "configmaps,configmaps-python,pods",
+                description = "Runs, comma-separated: configmaps (in-JVM hook), configmaps-python (a Python hook "
+                        + "process), pods (in-JVM hook, on a mock node) (default: ${DEFAULT-VALUE}).")
+        java.util.List<String> variants;
+
+        @Override
+        public Integer call() throws Exception {
+            var results = LambdaBenchmark.runOnFreshCluster(parents, children,
+                    variants.stream().map(LambdaBenchmark.Variant::parse).toList(), new Console());
+            System.out.println();
+            System.out.println(LambdaBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
             return 0;
         }
