@@ -14,17 +14,34 @@ import java.nio.file.Path;
  * @param targetLabelSelector only CompositeControllers and DecoratorControllers whose labels match run here
  *     (Metacontroller's {@code --target-label-selector}, for sharding controllers over several operators); empty: all
  * @param workers workers per hosted controller (Metacontroller's {@code --workers}, default 5)
+ * @param applyStrategy how children are written (Metacontroller's {@code --apply-strategy}): {@code dynamic-apply}
+ *     (default; the three-way merge with the last-applied annotation) or {@code server-side-apply}
+ * @param ssaFieldManager the field manager of server-side apply (its {@code --apply-strategy-ssa-field-manager},
+ *     default {@code metacontroller})
  */
-public record LambdaConfig(String targetLabelSelector, Integer workers) {
+public record LambdaConfig(String targetLabelSelector, Integer workers, String applyStrategy, String ssaFieldManager) {
 
-    public static final LambdaConfig DEFAULTS = new LambdaConfig(null, 5);
+    public static final String DYNAMIC_APPLY = "dynamic-apply";
+    public static final String SERVER_SIDE_APPLY = "server-side-apply";
+    public static final LambdaConfig DEFAULTS = new LambdaConfig(null, 5, DYNAMIC_APPLY, "metacontroller");
 
     public LambdaConfig {
         workers = workers == null ? 5 : workers;
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1, not " + workers);
         }
+        applyStrategy = applyStrategy == null || applyStrategy.isBlank() ? DYNAMIC_APPLY : applyStrategy.trim();
+        if (!applyStrategy.equals(DYNAMIC_APPLY) && !applyStrategy.equals(SERVER_SIDE_APPLY)) {
+            throw new IllegalArgumentException("applyStrategy must be " + DYNAMIC_APPLY + " or " + SERVER_SIDE_APPLY
+                    + ", not " + applyStrategy);
+        }
+        ssaFieldManager = ssaFieldManager == null || ssaFieldManager.isBlank() ? "metacontroller" : ssaFieldManager.trim();
         targetLabelSelector = targetLabelSelector == null || targetLabelSelector.isBlank() ? null : targetLabelSelector.trim();
+    }
+
+    /** Whether children are written by server-side apply. */
+    public boolean serverSideApply() {
+        return SERVER_SIDE_APPLY.equals(applyStrategy);
     }
 
     /**
@@ -41,7 +58,7 @@ public record LambdaConfig(String targetLabelSelector, Integer workers) {
                     .unmarshal(yaml, LambdaConfig.class);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("the lambda configuration " + file + " is not valid (keys: "
-                    + "targetLabelSelector, workers): " + io.capstan.runtime.client.ApiErrors.describe(e), e);
+                    + "targetLabelSelector, workers, applyStrategy, ssaFieldManager): " + io.capstan.runtime.client.ApiErrors.describe(e), e);
         }
     }
 }

@@ -65,7 +65,7 @@ public final class LambdaModule implements OperatorModule {
     public void addTo(Manager manager) {
         Selectors targets = config.targetLabelSelector() == null ? Selectors.NONE
                 : Selectors.labels(config.targetLabelSelector());
-        manager.add(new HostedControllers(HostedControllers.COMPOSITE, manager, targets, config.workers()));
-        manager.add(new HostedControllers(HostedControllers.DECORATOR, manager, targets, config.workers()));
+        manager.add(new HostedControllers(HostedControllers.COMPOSITE, manager, targets, config));
+        manager.add(new HostedControllers(HostedControllers.DECORATOR, manager, targets, config));
     }
 }

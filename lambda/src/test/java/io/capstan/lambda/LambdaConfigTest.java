@@ -14,9 +14,13 @@ class LambdaConfigTest {
     void metacontrollersFlagsAreKeysWithItsDefaults(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("lambda.yaml"), "targetLabelSelector: shard=a\nworkers: 8\n");
 
-        assertThat(LambdaConfig.load(file)).isEqualTo(new LambdaConfig("shard=a", 8));
+        assertThat(LambdaConfig.load(file)).isEqualTo(new LambdaConfig("shard=a", 8, null, null));
         assertThat(LambdaConfig.load(Files.writeString(dir.resolve("empty.yaml"), ""))).isEqualTo(LambdaConfig.DEFAULTS);
         assertThat(LambdaConfig.DEFAULTS.workers()).isEqualTo(5);
+        assertThat(LambdaConfig.DEFAULTS.serverSideApply()).isFalse();
+        LambdaConfig ssa = LambdaConfig.load(Files.writeString(dir.resolve("ssa.yaml"), "applyStrategy: server-side-apply\n"));
+        assertThat(ssa.serverSideApply()).isTrue();
+        assertThat(ssa.ssaFieldManager()).isEqualTo("metacontroller");
     }
 
     @Test
@@ -27,5 +31,8 @@ class LambdaConfigTest {
         assertThatThrownBy(() -> LambdaConfig.load(typo)).hasMessageContaining("typo.yaml is not valid")
                 .hasMessageContaining("targetLabelSelecter");
         assertThatThrownBy(() -> LambdaConfig.load(zero)).hasMessageContaining("workers must be at least 1, not 0");
+        Path strategy = Files.writeString(dir.resolve("strategy.yaml"), "applyStrategy: merge\n");
+        assertThatThrownBy(() -> LambdaConfig.load(strategy))
+                .hasMessageContaining("applyStrategy must be dynamic-apply or server-side-apply, not merge");
     }
 }

@@ -47,7 +47,7 @@ class TargetLabelSelectorIT {
             exchange.close();
         });
         hook.start();
-        try (Operator operator = Operator.start(cluster.newClient(), List.of(new LambdaModule(new LambdaConfig("shard=a", 2))),
+        try (Operator operator = Operator.start(cluster.newClient(), List.of(new LambdaModule(new LambdaConfig("shard=a", 2, null, null))),
                 new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null))) {
             for (String shard : List.of("a", "b")) {
                 client.resource(SERIALIZATION.unmarshal("""

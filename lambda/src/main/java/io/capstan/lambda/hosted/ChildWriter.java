@@ -40,9 +40,18 @@ final class ChildWriter {
     record ChildRule(Resources resources, UpdateMethod method, SharedIndexInformer<GenericKubernetesResource> cache) {
     }
 
-    ChildWriter(KubernetesClient client) {
+    /** The field manager of server-side apply, or null for Metacontroller's dynamic apply. */
+    private final String fieldManager;
+
+    /**
+     * @param fieldManager null to write children by the three-way merge (Metacontroller's {@code dynamic-apply}); else
+     *     by server-side apply as this field manager, with conflicts forced ({@code server-side-apply}). Both record the
+     *     last-applied annotation, which decides cheaply whether a child needs a write at all.
+     */
+    ChildWriter(KubernetesClient client, String fieldManager) {
         this.client = client;
         this.serialization = client.getKubernetesSerialization();
+        this.fieldManager = fieldManager;
     }
 
     /**
@@ -61,32 +70,43 @@ final class ChildWriter {
                     child.path("metadata").path("name").asText());
             wanted.computeIfAbsent(mapKey, k -> new LinkedHashMap<>()).put(key, child);
         }
-        List<String> failures = new ArrayList<>();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Runnable> deletes = new ArrayList<>();
         for (Map.Entry<String, Map<ObjectKey, GenericKubernetesResource>> kind : observed.entrySet()) {
             ChildRule rule = rules.get(kind.getKey());
             Map<ObjectKey, ObjectNode> keep = wanted.getOrDefault(kind.getKey(), Map.of());
             for (GenericKubernetesResource child : kind.getValue().values()) {
                 if (!keep.containsKey(ObjectKey.of(child)) && child.getMetadata().getDeletionTimestamp() == null) {
-                    collect(failures, () -> delete(rule, child, "no longer desired"));
+                    deletes.add(() -> delete(rule, child, "no longer desired"));
                 }
             }
         }
+        List<Runnable> writes = new ArrayList<>();
         for (Map.Entry<String, Map<ObjectKey, ObjectNode>> kind : wanted.entrySet()) {
             ChildRule rule = rules.get(kind.getKey());
             Map<ObjectKey, GenericKubernetesResource> have = observed.getOrDefault(kind.getKey(), Map.of());
             for (Map.Entry<ObjectKey, ObjectNode> child : kind.getValue().entrySet()) {
                 GenericKubernetesResource existing = have.get(child.getKey());
-                collect(failures, () -> {
-                    if (existing == null) {
-                        create(rule, owner, child.getValue());
-                    } else {
-                        update(rule, existing, child.getValue());
-                    }
-                });
+                writes.add(existing == null ? () -> create(rule, owner, child.getValue())
+                        : () -> update(rule, existing, child.getValue()));
             }
         }
+        // Deletions first, as Metacontroller orders them; within each step the writes go out together, so a parent
+        // with many children waits for one round trip, not one per child.
+        runTogether(deletes, failures);
+        runTogether(writes, failures);
         if (!failures.isEmpty()) {
             throw new IllegalStateException(String.join("; ", failures));
+        }
+    }
+
+    private static void runTogether(List<Runnable> writes, List<String> failures) {
+        if (writes.size() == 1) {
+            collect(failures, writes.getFirst());
+            return;
+        }
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            writes.forEach(write -> executor.submit(() -> collect(failures, write)));
         }
     }
 
@@ -107,6 +127,11 @@ final class ChildWriter {
             owners.add(owner);
         }
         object.getMetadata().setOwnerReferences(owners);
+        if (fieldManager != null) {
+            apply(rule, object);
+            log.info("Created {} {} (server-side apply)", rule.resources().kind(), ObjectKey.of(object));
+            return;
+        }
         try {
             resources(rule.resources(), object.getMetadata().getNamespace()).resource(object).create();
             log.info("Created {} {}", rule.resources().kind(), ObjectKey.of(object));
@@ -132,6 +157,16 @@ final class ChildWriter {
             }
             case Recreate, RollingRecreate -> delete(rule, existing, differs + " (Recreate)");
             case InPlace, RollingInPlace -> {
+                if (fieldManager != null) {
+                    // What this manager owns becomes the desired object; what others wrote stays.
+                    GenericKubernetesResource applied = serialization.convertValue(LastApplied.forCreate(desired),
+                            GenericKubernetesResource.class);
+                    applied.getMetadata().setNamespace(existing.getMetadata().getNamespace());
+                    applied.getMetadata().setOwnerReferences(List.of(Hosted.controllerOf(existing)));
+                    apply(rule, applied);
+                    log.info("Applied {} {}: {}", rule.resources().kind(), ObjectKey.of(existing), differs);
+                    return;
+                }
                 try {
                     resources(rule.resources(), existing.getMetadata().getNamespace())
                             .resource(serialization.convertValue(merged, GenericKubernetesResource.class)).update();
@@ -143,6 +178,12 @@ final class ChildWriter {
                 }
             }
         }
+    }
+
+    /** A server-side apply of {@code object} as this writer's field manager, taking over conflicting fields. */
+    private void apply(ChildRule rule, GenericKubernetesResource object) {
+        resources(rule.resources(), object.getMetadata().getNamespace()).resource(object).fieldManager(fieldManager)
+                .forceConflicts().serverSideApply();
     }
 
     private void delete(ChildRule rule, GenericKubernetesResource child, String why) {

@@ -86,7 +86,7 @@ final class CompositeRuntime implements Hosted.Runtime {
      *     status subresource), with a message for the CompositeController's Event
      */
     CompositeRuntime(String name, ObjectNode controllerObject, CompositeControllerSpec spec, Manager manager,
-            EventRecorder events, HookClient hooks, int workers) {
+            EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config) {
         this.name = name;
         this.controllerObject = controllerObject;
         this.spec = spec;
@@ -95,7 +95,7 @@ final class CompositeRuntime implements Hosted.Runtime {
         this.serialization = client.getKubernetesSerialization();
         this.events = events;
         this.hooks = hooks;
-        this.writer = new ChildWriter(client);
+        this.writer = new ChildWriter(client, config.serverSideApply() ? config.ssaFieldManager() : null);
         if (spec.parentResource() == null || spec.parentResource().apiVersion() == null
                 || spec.parentResource().resource() == null) {
             throw new IllegalArgumentException("spec.parentResource needs apiVersion and resource");
@@ -109,7 +109,7 @@ final class CompositeRuntime implements Hosted.Runtime {
             childKinds.add(Resources.discover(client, child.apiVersion(), child.resource()));
         }
         this.controller = Controller.<ObjectKey>builder("CompositeController-" + name, this::sync).kind(parent.kind())
-                .workers(workers).metrics(manager.metrics().registry()).build();
+                .workers(config.workers()).metrics(manager.metrics().registry()).build();
         this.parents = acquire(parent);
         ParentEvents parentEvents = new ParentEvents();
         parents.addEventHandler(parentEvents);

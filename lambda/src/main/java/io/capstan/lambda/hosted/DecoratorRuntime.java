@@ -83,7 +83,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
     }
 
     DecoratorRuntime(String name, ObjectNode controllerObject, DecoratorControllerSpec spec, Manager manager,
-            EventRecorder events, HookClient hooks, int workers) {
+            EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config) {
         this.name = name;
         this.controllerObject = controllerObject;
         this.spec = spec;
@@ -91,7 +91,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
         this.serialization = manager.client().getKubernetesSerialization();
         this.events = events;
         this.hooks = hooks;
-        this.writer = new ChildWriter(manager.client());
+        this.writer = new ChildWriter(manager.client(), config.serverSideApply() ? config.ssaFieldManager() : null);
         if (spec.resources() == null || spec.resources().isEmpty()) {
             throw new IllegalArgumentException("spec.resources names no kind to decorate");
         }
@@ -106,7 +106,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
             attachmentKinds.add(Resources.discover(manager.client(), attachment.apiVersion(), attachment.resource()));
         }
         this.controller = Controller.<TargetKey>builder("DecoratorController-" + name, this::sync).kind("Decorated")
-                .workers(workers).metrics(manager.metrics().registry()).build();
+                .workers(config.workers()).metrics(manager.metrics().registry()).build();
         for (int i = 0; i < targetKinds.size(); i++) {
             Resources kind = targetKinds.get(i);
             SharedIndexInformer<GenericKubernetesResource> cache = acquire(kind);

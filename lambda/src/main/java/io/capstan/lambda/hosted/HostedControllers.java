@@ -42,7 +42,7 @@ public final class HostedControllers implements LeaderWork {
     private final SharedIndexInformer<GenericKubernetesResource> controllers;
     private final Controller<ObjectKey> controller;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final int workers;
+    private final io.capstan.lambda.LambdaConfig config;
 
     /** A hosted controller and the spec it was started with. */
     private record Running(ObjectNode spec, Hosted.Runtime runtime) {
@@ -56,11 +56,12 @@ public final class HostedControllers implements LeaderWork {
     /**
      * @param kind {@link #COMPOSITE} or {@link #DECORATOR}
      * @param targets which of those objects this operator hosts ({@code --target-label-selector})
-     * @param workers workers per hosted controller
+     * @param config workers per hosted controller and how children are written
      */
-    public HostedControllers(ResourceDefinitionContext kind, Manager manager, Selectors targets, int workers) {
+    public HostedControllers(ResourceDefinitionContext kind, Manager manager, Selectors targets,
+            io.capstan.lambda.LambdaConfig config) {
         this.kind = kind;
-        this.workers = workers;
+        this.config = config;
         this.manager = manager;
         this.events = manager.eventRecorder("metacontroller");
         this.hooks = new HookClient(manager.metrics().registry(), new ServiceRoutes(manager.client()), this::routed);
@@ -97,8 +98,8 @@ public final class HostedControllers implements LeaderWork {
         events.record(object, LambdaReason.Starting, "Starting controller: %s", key.name());
         try {
             Hosted.Runtime runtime = kind == DECORATOR
-                    ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, workers)
-                    : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, workers);
+                    ? new DecoratorRuntime(key.name(), tree, DecoratorControllerSpec.of(spec), manager, events, hooks, config)
+                    : new CompositeRuntime(key.name(), tree, CompositeControllerSpec.of(spec), manager, events, hooks, config);
             running.put(key.name(), new Running(spec.deepCopy(), runtime));
             events.record(object, LambdaReason.Started, "Started controller: %s", key.name());
             return Result.done();
