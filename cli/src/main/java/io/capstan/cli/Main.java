@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             KubectlCommand.class,
             RunCommand.class,
+            HookTestCommand.class,
             OperatorCommand.class,
             NodeCommand.class,
             BarrierCommand.class,

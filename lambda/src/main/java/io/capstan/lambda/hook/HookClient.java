@@ -62,6 +62,7 @@ public final class HookClient {
     private final Map<String, Cached> etags = new ConcurrentHashMap<>();
     private final ServiceRoutes routes;
     private final RouteListener routeListener;
+    private final ExchangeListener exchanges;
     /** The address each hook of each controller was last called at, to tell when it changes. */
     private final Map<String, URI> lastTargets = new ConcurrentHashMap<>();
 
@@ -81,9 +82,20 @@ public final class HookClient {
      * @param routeListener told which address such a hook is called at
      */
     public HookClient(MeterRegistry metrics, ServiceRoutes routes, RouteListener routeListener) {
+        this(metrics, routes, routeListener, null);
+    }
+
+    /** Shown every call's request and answer ({@code capstan hook-test} prints them). */
+    public interface ExchangeListener {
+        void exchanged(Call call, URI url, JsonNode request, String answer);
+    }
+
+    /** @param exchanges shown every request and answer, or null */
+    public HookClient(MeterRegistry metrics, ServiceRoutes routes, RouteListener routeListener, ExchangeListener exchanges) {
         this.metrics = metrics;
         this.routes = routes;
         this.routeListener = routeListener;
+        this.exchanges = exchanges;
     }
 
     /** Calls a webhook with its URL, timeout, TLS and authorization, counted as {@code call}. */
@@ -138,8 +150,12 @@ public final class HookClient {
                 throw failed;
             }
             code = String.valueOf(answer.code());
+            String body = answer.code() == 304 || answer.code() == 412 ? cached.body() : answer.body();
+            if (exchanges != null) {
+                exchanges.exchanged(call, url, request, body);
+            }
             if (answer.code() == 304 || answer.code() == 412) {
-                return cached.body();
+                return body;
             }
             if (etag && answer.etag() != null) {
                 Integer timeout = webhook.etag().cacheTimeoutSeconds();

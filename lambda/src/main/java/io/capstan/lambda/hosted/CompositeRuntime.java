@@ -73,6 +73,8 @@ final class CompositeRuntime implements Hosted.Runtime {
     private final List<Runnable> onClose = new ArrayList<>();
     /** Each hook's TLS and authorization, read once at start ({@code sync}, {@code finalize}, {@code customize}). */
     private final Map<String, HookSecurity> security = new HashMap<>();
+    /** The one parent a dry run syncs, or null for all. */
+    private final Hosted.Only only;
     /**
      * The resourceVersion each parent got from this controller's own latest status write: the update event it causes
      * changes nothing the hook has not just answered for, so it starts no sync (a hook call saved per sync).
@@ -87,6 +89,13 @@ final class CompositeRuntime implements Hosted.Runtime {
      */
     CompositeRuntime(String name, ObjectNode controllerObject, CompositeControllerSpec spec, Manager manager,
             EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config) {
+        this(name, controllerObject, spec, manager, events, hooks, config, null);
+    }
+
+    /** The same, syncing only {@code only}'s parent and telling it how each sync ended ({@link DryRun}). */
+    CompositeRuntime(String name, ObjectNode controllerObject, CompositeControllerSpec spec, Manager manager,
+            EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config, Hosted.Only only) {
+        this.only = only;
         this.name = name;
         this.controllerObject = controllerObject;
         this.spec = spec;
@@ -164,6 +173,17 @@ final class CompositeRuntime implements Hosted.Runtime {
             throw new IllegalArgumentException("CRD [" + kind.apiVersion() + ", Kind=" + kind.kind()
                     + "] does not have subresource 'Status' enabled");
         }
+    }
+
+    /** Whether the parent {@code key} names is missing from the API server. */
+    boolean parentMissing(ObjectKey key) {
+        var all = client.genericKubernetesResources(parent.context());
+        return (parent.namespaced() ? all.inNamespace(key.namespace()) : all).withName(key.name()).get() == null;
+    }
+
+    /** The parent kind, for messages. */
+    String parentKind() {
+        return parent.kind();
     }
 
     @Override
@@ -277,12 +297,22 @@ final class CompositeRuntime implements Hosted.Runtime {
         if (!selected && !hasFinalizer(cached)) {
             return Result.done();
         }
+        if (only != null && !only.is(key, parent.namespaced())) {
+            return Result.done();
+        }
         try {
-            return syncParent(cached, selected);
+            Result result = syncParent(cached, selected);
+            if (only != null) {
+                only.synced().accept(null);
+            }
+            return result;
         } catch (HookClient.TooManyRequests busy) {
             return Result.requeueAfter(busy.retryAfter());
         } catch (Exception e) {
             events.record(cached, LambdaReason.SyncError, "Sync error: %s", ApiErrors.describe(e));
+            if (only != null) {
+                only.synced().accept(e);
+            }
             throw e;
         }
     }

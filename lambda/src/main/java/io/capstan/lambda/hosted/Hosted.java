@@ -44,6 +44,15 @@ final class Hosted {
     private Hosted() {
     }
 
+    /** A dry run's one object: the others are left alone, and how its sync ended (null: done) is told. */
+    record Only(io.capstan.runtime.controller.ObjectKey key, java.util.function.Consumer<Exception> synced) {
+        /** Whether {@code other} is this object; a cluster-scoped kind's objects are told by name alone. */
+        boolean is(io.capstan.runtime.controller.ObjectKey other, boolean namespaced) {
+            return key.name().equals(other.name()) && (!namespaced || java.util.Objects.equals(key.namespace(),
+                    other.namespace()));
+        }
+    }
+
     /**
      * Checks the hooks (a sync hook; each URL and timeout readable) and reads each one's TLS and authorization once,
      * by hook name ({@code sync}, {@code finalize}, {@code customize}).
