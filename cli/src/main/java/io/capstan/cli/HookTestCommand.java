@@ -29,10 +29,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "hook-test", mixinStandardHelpOptions = true,
-        header = "Sync one parent of a CompositeController once, as a dry run: print each hook request and answer, and "
+        header = "Sync one object of a lambda controller once, as a dry run: print each hook request and answer, and "
                 + "every write Capstan would make.",
-        description = {"Runs the CompositeController's own sync for PARENT once - customize, sync or finalize hooks, "
-                + "every revision of a rolling update, the children's three-way merge, the status - with every write "
+        description = {"Runs the CompositeController's (or DecoratorController's) own sync for OBJECT once - customize, "
+                + "sync or finalize hooks, every revision of a rolling update, the children's (or attachments') "
+                + "merge, labels, annotations and status - with every write "
                 + "sent to the API server as a dry run (dryRun=All): it is validated as the real one would be, and "
                 + "nothing is kept. Prints the hook requests and answers, then the writes.",
             "",
@@ -43,10 +44,12 @@ import picocli.CommandLine.Parameters;
                 + "does not exist or the controller cannot run."})
 final class HookTestCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "CONTROLLER", description = "The CompositeController's name.")
+    @Parameters(index = "0", paramLabel = "CONTROLLER",
+            description = "The CompositeController's or DecoratorController's name.")
     String controller;
 
-    @Parameters(index = "1", paramLabel = "PARENT", description = "The parent's name.")
+    @Parameters(index = "1", paramLabel = "OBJECT", description = "The parent's name; for a DecoratorController the "
+            + "decorated object's, as KIND/NAME when it decorates several kinds (e.g. deployment/web).")
     String parent;
 
     @Option(names = {"-n", "--namespace"}, paramLabel = "NS", defaultValue = "default",
@@ -99,7 +102,10 @@ final class HookTestCommand implements Callable<Integer> {
                     });
             Exception failed;
             try {
-                failed = DryRun.syncOnce(client, hooks, controller, new ObjectKey(namespace, parent),
+                int slash = parent.indexOf('/');
+                String kind = slash < 0 ? null : parent.substring(0, slash);
+                String name = parent.substring(slash + 1);
+                failed = DryRun.syncOnce(client, hooks, controller, kind, new ObjectKey(namespace, name),
                         Duration.ofSeconds(timeoutSeconds));
             } catch (IllegalArgumentException e) {
                 System.err.println("capstan hook-test: " + e.getMessage());

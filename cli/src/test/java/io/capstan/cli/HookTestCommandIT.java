@@ -70,6 +70,13 @@ class HookTestCommandIT {
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+        hook.createContext("/decorate", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = "{\"labels\": {\"decorated\": \"yes\"}}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
         hook.start();
         try {
             client.resource(SERIALIZATION.unmarshal("""
@@ -118,10 +125,48 @@ class HookTestCommandIT {
 
             assertThat(new CommandLine(new HookTestCommand()).execute("no-such-controller", "essay", "--kubeconfig",
                     cluster.controlPlane().kubeconfig().toString())).isEqualTo(2);
+
+            // A DecoratorController's object, named KIND/NAME: the label it would add is a dry-run write too.
+            decorate(client, hook.getAddress().getPort());
+            client.configMaps().inNamespace(namespace.name()).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                    .withNewMetadata().withName("note").addToLabels("decorate", "dry").endMetadata().build()).create();
+            printed.reset();
+            try {
+                System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+                exit = new CommandLine(new HookTestCommand()).execute("draft-decorator", "configmap/note", "-n",
+                        namespace.name(), "--kubeconfig", cluster.controlPlane().kubeconfig().toString());
+            } finally {
+                System.setOut(stdout);
+            }
+            String decorated = printed.toString(StandardCharsets.UTF_8);
+            assertThat(exit).as(decorated).isZero();
+            assertThat(decorated).contains("# sync hook http://127.0.0.1:" + hook.getAddress().getPort() + "/decorate")
+                    .contains("/api/v1/namespaces/" + namespace.name() + "/configmaps/note?dryRun=All")
+                    .contains("\"decorated\" : \"yes\"");
+            assertThat(client.configMaps().inNamespace(namespace.name()).withName("note").get().getMetadata().getLabels())
+                    .doesNotContainKey("decorated");
         } finally {
             hook.stop(0);
             client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "CompositeController")
                     .withName("draft-controller").delete();
+            client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "DecoratorController")
+                    .withName("draft-decorator").delete();
         }
+    }
+
+    private static void decorate(KubernetesClient client, int port) throws Exception {
+        Crds.ensure(client, SERIALIZATION.unmarshal(HookTestCommandIT.class.getResourceAsStream(
+                "/io/capstan/lambda/api/decoratorcontrollers.metacontroller.k8s.io.yaml"), CustomResourceDefinition.class),
+                Duration.ofMillis(100), Duration.ofSeconds(30));
+        client.resource(SERIALIZATION.unmarshal("""
+                apiVersion: metacontroller.k8s.io/v1alpha1
+                kind: DecoratorController
+                metadata: {name: draft-decorator}
+                spec:
+                  resources:
+                  - {apiVersion: v1, resource: configmaps, labelSelector: {matchLabels: {decorate: dry}}}
+                  hooks:
+                    sync: {webhook: {url: "http://127.0.0.1:%d/decorate"}}
+                """.formatted(port), GenericKubernetesResource.class)).create();
     }
 }

@@ -291,13 +291,17 @@ final class CompositeRuntime implements Hosted.Runtime {
             }
             return Result.done();
         }
+        if (only != null && !only.is(parent, key)) {
+            return Result.done();
+        }
         boolean selected = spec.parentResource().labelSelector() == null
                 || LabelSelectors.matches(spec.parentResource().labelSelector(), cached.getMetadata().getLabels());
         // A parent that no longer matches but still carries this controller's finalizer is finalized.
         if (!selected && !hasFinalizer(cached)) {
-            return Result.done();
-        }
-        if (only != null && !only.is(key, parent.namespaced())) {
+            if (only != null) {
+                only.synced().accept(new IllegalArgumentException(key + " does not match the controller's "
+                        + "parentResource.labelSelector: it is not synced"));
+            }
             return Result.done();
         }
         try {

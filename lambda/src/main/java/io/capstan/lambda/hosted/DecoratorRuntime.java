@@ -63,6 +63,8 @@ final class DecoratorRuntime implements Hosted.Runtime {
     private final List<Runnable> onClose = new ArrayList<>();
     /** Each hook's TLS and authorization, read once at start ({@code sync}, {@code finalize}, {@code customize}). */
     private final Map<String, HookSecurity> security = new HashMap<>();
+    /** The one object a dry run syncs, or null for all. */
+    private final Hosted.Only only;
 
     /** An object of one of the target kinds: its kind's map key ({@code Kind.apiVersion}) and its key. */
     record TargetKey(String kind, ObjectKey object) {
@@ -84,6 +86,13 @@ final class DecoratorRuntime implements Hosted.Runtime {
 
     DecoratorRuntime(String name, ObjectNode controllerObject, DecoratorControllerSpec spec, Manager manager,
             EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config) {
+        this(name, controllerObject, spec, manager, events, hooks, config, null);
+    }
+
+    /** The same, syncing only {@code only}'s object and telling it how each sync ended ({@link DryRun}). */
+    DecoratorRuntime(String name, ObjectNode controllerObject, DecoratorControllerSpec spec, Manager manager,
+            EventRecorder events, HookClient hooks, io.capstan.lambda.LambdaConfig config, Hosted.Only only) {
+        this.only = only;
         this.name = name;
         this.controllerObject = controllerObject;
         this.spec = spec;
@@ -141,6 +150,21 @@ final class DecoratorRuntime implements Hosted.Runtime {
 
     private SharedIndexInformer<GenericKubernetesResource> acquire(Resources kind) {
         return Hosted.acquire(manager, kind, onClose);
+    }
+
+    /** Why {@code only} names no object this decorator could sync, or null when it names one. */
+    String missing(Hosted.Only wanted) {
+        List<TargetRule> kinds = targets.values().stream().filter(t -> wanted.ofKind(t.resources())).toList();
+        if (kinds.size() != 1) {
+            return (kinds.isEmpty() ? "the decorator has no resource rule of kind " + wanted.kind()
+                    : "the decorator decorates several kinds") + ": name the object as KIND/NAME, KIND one of "
+                    + targets.values().stream().map(t -> t.resources().kind()).toList();
+        }
+        Resources kind = kinds.getFirst().resources();
+        var all = manager.client().genericKubernetesResources(kind.context());
+        boolean gone = (kind.namespaced() ? all.inNamespace(wanted.key().namespace()) : all)
+                .withName(wanted.key().name()).get() == null;
+        return gone ? "there is no " + kind.kind() + " " + (kind.namespaced() ? wanted.key() : wanted.key().name()) : null;
     }
 
     @Override
@@ -202,7 +226,7 @@ final class DecoratorRuntime implements Hosted.Runtime {
 
     private Result sync(TargetKey key) throws Exception {
         TargetRule rule = targets.get(key.kind());
-        if (rule == null) {
+        if (rule == null || (only != null && !only.is(rule.resources(), key.object()))) {
             return Result.done();
         }
         if (!rule.cache().hasSynced() || attachments.values().stream().anyMatch(a -> !a.cache().hasSynced())) {
@@ -217,14 +241,25 @@ final class DecoratorRuntime implements Hosted.Runtime {
         }
         boolean selected = rule.selects(cached);
         if (!selected && !hasFinalizer(cached)) {
+            if (only != null) {
+                only.synced().accept(new IllegalArgumentException(rule.resources().kind() + " " + key.object()
+                        + " is not selected by the decorator's label and annotation selectors: it is not synced"));
+            }
             return Result.done();
         }
         try {
-            return syncTarget(key, rule, cached, selected);
+            Result result = syncTarget(key, rule, cached, selected);
+            if (only != null) {
+                only.synced().accept(null);
+            }
+            return result;
         } catch (HookClient.TooManyRequests busy) {
             return Result.requeueAfter(busy.retryAfter());
         } catch (Exception e) {
             events.record(cached, LambdaReason.SyncError, "Sync error: %s", ApiErrors.describe(e));
+            if (only != null) {
+                only.synced().accept(e);
+            }
             throw e;
         }
     }

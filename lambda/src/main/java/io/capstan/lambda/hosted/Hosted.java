@@ -44,12 +44,20 @@ final class Hosted {
     private Hosted() {
     }
 
-    /** A dry run's one object: the others are left alone, and how its sync ended (null: done) is told. */
-    record Only(io.capstan.runtime.controller.ObjectKey key, java.util.function.Consumer<Exception> synced) {
-        /** Whether {@code other} is this object; a cluster-scoped kind's objects are told by name alone. */
-        boolean is(io.capstan.runtime.controller.ObjectKey other, boolean namespaced) {
-            return key.name().equals(other.name()) && (!namespaced || java.util.Objects.equals(key.namespace(),
-                    other.namespace()));
+    /**
+     * A dry run's one object: the others are left alone, and how its sync ended (null: done) is told.
+     *
+     * @param kind for a decorator, the object's kind (its name or plural, any case); null for a parent
+     */
+    record Only(String kind, io.capstan.runtime.controller.ObjectKey key, java.util.function.Consumer<Exception> synced) {
+        /** Whether {@code other}, of {@code resources}, is this object; a cluster-scoped kind's are told by name. */
+        boolean is(io.capstan.lambda.api.Resources resources, io.capstan.runtime.controller.ObjectKey other) {
+            return ofKind(resources) && key.name().equals(other.name())
+                    && (!resources.namespaced() || java.util.Objects.equals(key.namespace(), other.namespace()));
+        }
+
+        boolean ofKind(io.capstan.lambda.api.Resources resources) {
+            return kind == null || kind.equalsIgnoreCase(resources.kind()) || kind.equalsIgnoreCase(resources.plural());
         }
     }
 
