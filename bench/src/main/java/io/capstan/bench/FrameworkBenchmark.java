@@ -23,7 +23,6 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.file.Files;
@@ -181,9 +180,9 @@ public final class FrameworkBenchmark {
         Observer(KubernetesClient client, String namespace) {
             // Paged lists, like the controller's informers: a one-shot re-LIST of 10,000 Frameworks timed out again
             // and again under load, and the benchmark stopped seeing progress.
-            pods = client.pods().inNamespace(namespace).withLimit(500L).inform(new Handler<>(this::seePod));
+            pods = client.pods().inNamespace(namespace).withLimit(500L).inform(new Seen<>(this::seePod));
             frameworks = client.resources(Framework.class).inNamespace(namespace).withLimit(500L)
-                    .inform(new Handler<>(this::seeFramework));
+                    .inform(new Seen<>(this::seeFramework));
         }
 
         private void seePod(Pod pod) {
@@ -246,22 +245,6 @@ public final class FrameworkBenchmark {
         public void close() {
             pods.close();
             frameworks.close();
-        }
-
-        private record Handler<T>(java.util.function.Consumer<T> seen) implements ResourceEventHandler<T> {
-            @Override
-            public void onAdd(T object) {
-                seen.accept(object);
-            }
-
-            @Override
-            public void onUpdate(T oldObject, T newObject) {
-                seen.accept(newObject);
-            }
-
-            @Override
-            public void onDelete(T object, boolean unknown) {
-            }
         }
     }
 
@@ -476,7 +459,7 @@ public final class FrameworkBenchmark {
         return count;
     }
 
-    private static void await(Supplier<Boolean> condition, String what, Progress progress, Supplier<String> status)
+    static void await(Supplier<Boolean> condition, String what, Progress progress, Supplier<String> status)
             throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         long nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -28,7 +28,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.io.IOException;
@@ -50,7 +49,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * A CompositeController under load, against a fresh embedded control plane whose raw create ceiling for the child
@@ -237,8 +235,8 @@ public final class LambdaBenchmark {
                 var parentResources = client.genericKubernetesResources(PARENTS).inNamespace(namespace);
                 ApiServerBenchmark.measure("parent create", 64, parents, i -> parentResources.resource(parent(namespace,
                         "p" + i, "v1")).create());
-                await(() -> observer.converged(parents, children, "v1"), "all parents converged", progress,
-                        () -> observer.describe(parents, children, "v1"));
+                FrameworkBenchmark.await(() -> observer.converged(parents, children, "v1"), "all parents converged",
+                        progress, () -> observer.describe(parents, children, "v1"));
                 double convergeSeconds = (observer.lastReached("v1") - started) / 1e9;
                 double parentsPerSecond = parents / convergeSeconds;
                 List<Long> created = new ArrayList<>(observer.childCreated.values());
@@ -272,8 +270,8 @@ public final class LambdaBenchmark {
                         });
                     }
                 }
-                await(() -> observer.childrenReached(paced, children, "v2"), "every changed parent's children updated",
-                        progress, () -> observer.describe(paced, children, "v2"));
+                FrameworkBenchmark.await(() -> observer.childrenReached(paced, children, "v2"),
+                        "every changed parent's children updated", progress, () -> observer.describe(paced, children, "v2"));
                 awaitQuiet(hookCalls);
                 double callsPerChange = (double) (hookCalls.get() - callsBefore) / paced;
                 List<Double> latencies = new ArrayList<>();
@@ -475,10 +473,10 @@ public final class LambdaBenchmark {
                 }
             };
             childInformer = pods
-                    ? client.pods().inNamespace(namespace).withLimit(500L).inform(new Handler<Pod>(seeChild::accept))
-                    : client.configMaps().inNamespace(namespace).withLimit(500L).inform(new Handler<ConfigMap>(seeChild::accept));
+                    ? client.pods().inNamespace(namespace).withLimit(500L).inform(new Seen<Pod>(seeChild::accept))
+                    : client.configMaps().inNamespace(namespace).withLimit(500L).inform(new Seen<ConfigMap>(seeChild::accept));
             parentInformer = client.genericKubernetesResources(PARENTS).inNamespace(namespace).withLimit(500L)
-                    .inform(new Handler<>(parent -> {
+                    .inform(new Seen<>(parent -> {
                         if (parent.getAdditionalProperties().get("status") instanceof Map<?, ?> status
                                 && status.get("value") != null) {
                             parentValue.putIfAbsent(parent.getMetadata().getName() + "/" + status.get("value"),
@@ -535,38 +533,6 @@ public final class LambdaBenchmark {
         public void close() {
             childInformer.close();
             parentInformer.close();
-        }
-
-        private record Handler<T>(java.util.function.Consumer<T> seen) implements ResourceEventHandler<T> {
-            @Override
-            public void onAdd(T object) {
-                seen.accept(object);
-            }
-
-            @Override
-            public void onUpdate(T oldObject, T newObject) {
-                seen.accept(newObject);
-            }
-
-            @Override
-            public void onDelete(T object, boolean unknown) {
-            }
-        }
-    }
-
-    private static void await(Supplier<Boolean> condition, String what, Progress progress, Supplier<String> status)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
-        long nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.get()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(what + " did not happen within 20 minutes: " + status.get());
-            }
-            if (System.nanoTime() > nextReport) {
-                progress.step("  ... " + status.get());
-                nextReport = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
         }
     }
 }

@@ -3,14 +3,12 @@ package io.capstan.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.capstan.cluster.LocalCluster;
 import io.capstan.lambda.hook.HookClient;
 import io.capstan.lambda.hook.ServiceRoutes;
 import io.capstan.lambda.hosted.DryRun;
 import io.capstan.runtime.client.ApiErrors;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.controller.ObjectKey;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
@@ -90,7 +88,7 @@ final class HookTestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DryRunWrites dryRun = new DryRunWrites();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (KubernetesClient client = KubeClients.builder(config(), http -> http.addOrReplaceInterceptor("dry-run",
+        try (KubernetesClient client = KubeClients.builder(RunCommand.clusterConfig(kubeconfig), http -> http.addOrReplaceInterceptor("dry-run",
                 dryRun)).build()) {
             HookClient hooks = new HookClient(new SimpleMeterRegistry(), new ServiceRoutes(client),
                     (call, url, route) -> out.println("# the " + call.hook() + " hook is called at " + route.describe(url)),
@@ -141,16 +139,5 @@ final class HookTestCommand implements Callable<Integer> {
         } catch (Exception notJson) {
             return json;
         }
-    }
-
-    private Config config() {
-        if (kubeconfig != null) {
-            return KubeClients.loadConfig(kubeconfig);
-        }
-        LocalCluster local = LocalCluster.atDefaultHome();
-        if (local.running().isPresent()) {
-            return KubeClients.loadConfig(local.kubeconfig());
-        }
-        return KubeClients.loadConfig(null);
     }
 }

@@ -92,12 +92,16 @@ final class RunCommand implements Callable<Integer> {
         String ns = namespace != null ? namespace
                 : framework.getMetadata().getNamespace() != null ? framework.getMetadata().getNamespace() : "default";
         framework.getMetadata().setNamespace(ns);
-        try (KubernetesClient client = KubeClients.create(config(), 0, 0)) {
+        try (KubernetesClient client = KubeClients.create(clusterConfig(kubeconfig), 0, 0)) {
             return createAndFollow(client, framework);
         }
     }
 
-    private Config config() {
+    /**
+     * The cluster a command that works on objects talks to: {@code kubeconfig} when given, else the embedded cluster
+     * when it runs, else {@code $KUBECONFIG} or {@code ~/.kube/config}.
+     */
+    static Config clusterConfig(Path kubeconfig) {
         if (kubeconfig != null) {
             return KubeClients.loadConfig(kubeconfig);
         }

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
+import io.capstan.lambda.LambdaModule;
 import io.capstan.runtime.operator.Crds;
 import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.JsonHookServer;
 import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestCrds;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -15,10 +17,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -36,48 +37,23 @@ class HookTestCommandIT {
     void aDryRunSyncPrintsTheHooksExchangeAndTheWritesAndKeepsNone(TestCluster cluster, TestNamespace namespace)
             throws Exception {
         KubernetesClient client = cluster.client();
-        Crds.ensure(client, SERIALIZATION.unmarshal("""
-                apiVersion: apiextensions.k8s.io/v1
-                kind: CustomResourceDefinition
-                metadata: {name: drafts.hooktest.capstan.io}
-                spec:
-                  group: hooktest.capstan.io
-                  scope: Namespaced
-                  names: {kind: Draft, plural: drafts, singular: draft, listKind: DraftList}
-                  versions:
-                  - name: v1
-                    served: true
-                    storage: true
-                    subresources: {status: {}}
-                    schema:
-                      openAPIV3Schema:
-                        type: object
-                        x-kubernetes-preserve-unknown-fields: true
-                """, CustomResourceDefinition.class), Duration.ofMillis(100), Duration.ofSeconds(30));
-        Crds.ensure(client, SERIALIZATION.unmarshal(HookTestCommandIT.class.getResourceAsStream(
-                "/io/capstan/lambda/api/compositecontrollers.metacontroller.k8s.io.yaml"), CustomResourceDefinition.class),
-                Duration.ofMillis(100), Duration.ofSeconds(30));
-        HttpServer hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        hook.createContext("/sync", exchange -> {
-            var parent = JSON.readTree(exchange.getRequestBody()).path("parent");
+        TestCrds.namespacedWithStatus(client, "hooktest.capstan.io", "Draft");
+        for (CustomResourceDefinition crd : new LambdaModule().crds()) {
+            Crds.ensure(client, crd, Duration.ofMillis(100), Duration.ofSeconds(30));
+        }
+        JsonHookServer hook = JsonHookServer.start(Map.of("/sync", request -> {
+            var parent = request.path("parent");
             ObjectNode answer = JSON.createObjectNode();
             ObjectNode child = answer.putArray("children").addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
             child.putObject("metadata").put("name", parent.path("metadata").path("name").asText() + "-page");
             child.putObject("data").put("text", parent.path("spec").path("text").asText());
             answer.putObject("status").put("pages", 1);
-            byte[] body = JSON.writeValueAsBytes(answer);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        hook.createContext("/decorate", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            byte[] body = "{\"labels\": {\"decorated\": \"yes\"}}".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        hook.start();
+            return answer;
+        }, "/decorate", request -> {
+            ObjectNode answer = JSON.createObjectNode();
+            answer.putObject("labels").put("decorated", "yes");
+            return answer;
+        }));
         try {
             client.resource(SERIALIZATION.unmarshal("""
                     apiVersion: metacontroller.k8s.io/v1alpha1
@@ -88,8 +64,8 @@ class HookTestCommandIT {
                       parentResource: {apiVersion: hooktest.capstan.io/v1, resource: drafts}
                       childResources: [{apiVersion: v1, resource: configmaps}]
                       hooks:
-                        sync: {webhook: {url: "http://127.0.0.1:%d/sync"}}
-                    """.formatted(hook.getAddress().getPort()), GenericKubernetesResource.class)).create();
+                        sync: {webhook: {url: "%s"}}
+                    """.formatted(hook.url("/sync")), GenericKubernetesResource.class)).create();
             GenericKubernetesResource draft = new GenericKubernetesResource();
             draft.setApiVersion("hooktest.capstan.io/v1");
             draft.setKind("Draft");
@@ -111,7 +87,7 @@ class HookTestCommandIT {
             String output = printed.toString(StandardCharsets.UTF_8);
 
             assertThat(exit).as(output).isZero();
-            assertThat(output).contains("# sync hook http://127.0.0.1:" + hook.getAddress().getPort() + "/sync - request:")
+            assertThat(output).contains("# sync hook " + hook.url("/sync") + " - request:")
                     .contains("\"name\" : \"essay\"").contains("\"text\" : \"first words\"")
                     .contains("2 write(s) the sync would make")
                     .contains("POST /api/v1/namespaces/" + namespace.name() + "/configmaps?dryRun=All")
@@ -127,7 +103,7 @@ class HookTestCommandIT {
                     cluster.controlPlane().kubeconfig().toString())).isEqualTo(2);
 
             // A DecoratorController's object, named KIND/NAME: the label it would add is a dry-run write too.
-            decorate(client, hook.getAddress().getPort());
+            decorate(client, hook.url("/decorate"));
             client.configMaps().inNamespace(namespace.name()).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
                     .withNewMetadata().withName("note").addToLabels("decorate", "dry").endMetadata().build()).create();
             printed.reset();
@@ -140,13 +116,13 @@ class HookTestCommandIT {
             }
             String decorated = printed.toString(StandardCharsets.UTF_8);
             assertThat(exit).as(decorated).isZero();
-            assertThat(decorated).contains("# sync hook http://127.0.0.1:" + hook.getAddress().getPort() + "/decorate")
+            assertThat(decorated).contains("# sync hook " + hook.url("/decorate"))
                     .contains("/api/v1/namespaces/" + namespace.name() + "/configmaps/note?dryRun=All")
                     .contains("\"decorated\" : \"yes\"");
             assertThat(client.configMaps().inNamespace(namespace.name()).withName("note").get().getMetadata().getLabels())
                     .doesNotContainKey("decorated");
         } finally {
-            hook.stop(0);
+            hook.close();
             client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "CompositeController")
                     .withName("draft-controller").delete();
             client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "DecoratorController")
@@ -154,10 +130,7 @@ class HookTestCommandIT {
         }
     }
 
-    private static void decorate(KubernetesClient client, int port) throws Exception {
-        Crds.ensure(client, SERIALIZATION.unmarshal(HookTestCommandIT.class.getResourceAsStream(
-                "/io/capstan/lambda/api/decoratorcontrollers.metacontroller.k8s.io.yaml"), CustomResourceDefinition.class),
-                Duration.ofMillis(100), Duration.ofSeconds(30));
+    private static void decorate(KubernetesClient client, String url) {
         client.resource(SERIALIZATION.unmarshal("""
                 apiVersion: metacontroller.k8s.io/v1alpha1
                 kind: DecoratorController
@@ -166,7 +139,7 @@ class HookTestCommandIT {
                   resources:
                   - {apiVersion: v1, resource: configmaps, labelSelector: {matchLabels: {decorate: dry}}}
                   hooks:
-                    sync: {webhook: {url: "http://127.0.0.1:%d/decorate"}}
-                """.formatted(port), GenericKubernetesResource.class)).create();
+                    sync: {webhook: {url: "%s"}}
+                """.formatted(url), GenericKubernetesResource.class)).create();
     }
 }

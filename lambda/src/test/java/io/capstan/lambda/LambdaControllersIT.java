@@ -8,16 +8,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.capstan.runtime.Manager;
-import io.capstan.runtime.operator.Crds;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestCrds;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -65,27 +64,7 @@ class LambdaControllersIT {
 
     @BeforeAll
     static void startOperatorAndHookServer(TestCluster cluster) throws Exception {
-        CustomResourceDefinition parents = SERIALIZATION.unmarshal("""
-                apiVersion: apiextensions.k8s.io/v1
-                kind: CustomResourceDefinition
-                metadata: {name: parents.test.capstan.io}
-                spec:
-                  group: test.capstan.io
-                  scope: Namespaced
-                  names: {kind: Parent, plural: parents, singular: parent, listKind: ParentList}
-                  versions:
-                  - name: v1
-                    served: true
-                    storage: true
-                    subresources: {status: {}}
-                    schema:
-                      openAPIV3Schema:
-                        type: object
-                        properties:
-                          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
-                          status: {type: object, x-kubernetes-preserve-unknown-fields: true}
-                """, CustomResourceDefinition.class);
-        Crds.ensure(cluster.client(), parents, Duration.ofMillis(100), Duration.ofSeconds(30));
+        TestCrds.namespacedWithStatus(cluster.client(), "test.capstan.io", "Parent");
         hookServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         hookServer.createContext("/", LambdaControllersIT::serveHook);
         hookServer.start();

@@ -5,11 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 import io.capstan.lambda.hosted.HostedControllers;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.JsonHookServer;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -19,10 +19,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,19 +38,14 @@ class ServerSideApplyIT {
     void childrenAreAppliedAsMetacontrollerAndOtherManagersFieldsSurvive(TestCluster cluster, TestNamespace namespace)
             throws Exception {
         KubernetesClient client = cluster.client();
-        HttpServer hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        hook.createContext("/", exchange -> {
-            var object = JSON.readTree(exchange.getRequestBody()).path("object");
+        JsonHookServer hook = JsonHookServer.start(Map.of("/", request -> {
+            var object = request.path("object");
             ObjectNode response = JSON.createObjectNode();
             ObjectNode copy = response.putArray("attachments").addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
             copy.putObject("metadata").put("name", object.path("metadata").path("name").asText() + "-copy");
             copy.putObject("data").put("value", object.path("data").path("value").asText());
-            byte[] body = JSON.writeValueAsBytes(response);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        hook.start();
+            return response;
+        }));
         LambdaConfig ssa = new LambdaConfig(null, 2, LambdaConfig.SERVER_SIDE_APPLY, null);
         try (Operator operator = Operator.start(cluster.newClient(), List.of(new LambdaModule(ssa)),
                 new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null))) {
@@ -65,8 +59,8 @@ class ServerSideApplyIT {
                       attachments:
                       - {apiVersion: v1, resource: configmaps, updateStrategy: {method: InPlace}}
                       hooks:
-                        sync: {webhook: {url: "http://127.0.0.1:%d/sync"}}
-                    """.formatted(hook.getAddress().getPort()), GenericKubernetesResource.class)).create();
+                        sync: {webhook: {url: "%s"}}
+                    """.formatted(hook.url("/sync")), GenericKubernetesResource.class)).create();
             var configMaps = client.configMaps().inNamespace(namespace.name());
             configMaps.resource(new ConfigMapBuilder().withNewMetadata().withName("source").addToLabels("copy", "ssa")
                     .endMetadata().addToData("value", "v1").build()).create();
@@ -96,7 +90,7 @@ class ServerSideApplyIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> "v2".equals(configMaps.withName("source-copy").get()
                     .getData().get("value")));
         } finally {
-            hook.stop(0);
+            hook.close();
             client.genericKubernetesResources(HostedControllers.DECORATOR).withName("dc-ssa").delete();
         }
     }

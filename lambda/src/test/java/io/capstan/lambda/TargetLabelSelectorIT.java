@@ -5,21 +5,20 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 import io.capstan.lambda.hosted.HostedControllers;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.JsonHookServer;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,18 +34,12 @@ class TargetLabelSelectorIT {
     @Test
     void onlyTheControllersOfItsShardRun(TestCluster cluster, TestNamespace namespace) throws Exception {
         KubernetesClient client = cluster.client();
-        HttpServer hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        hook.createContext("/", exchange -> {
-            var request = JSON.readTree(exchange.getRequestBody());
+        JsonHookServer hook = JsonHookServer.start(Map.of("/", request -> {
             ObjectNode response = JSON.createObjectNode();
             ObjectNode copy = response.putArray("attachments").addObject().put("apiVersion", "v1").put("kind", "ConfigMap");
             copy.putObject("metadata").put("name", request.path("object").path("metadata").path("name").asText() + "-copy");
-            byte[] body = JSON.writeValueAsBytes(response);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        hook.start();
+            return response;
+        }));
         try (Operator operator = Operator.start(cluster.newClient(), List.of(new LambdaModule(new LambdaConfig("shard=a", 2, null, null))),
                 new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null))) {
             for (String shard : List.of("a", "b")) {
@@ -60,8 +53,8 @@ class TargetLabelSelectorIT {
                           attachments:
                           - {apiVersion: v1, resource: configmaps}
                           hooks:
-                            sync: {webhook: {url: "http://127.0.0.1:%d/sync"}}
-                        """.formatted(shard, shard, shard, hook.getAddress().getPort()), GenericKubernetesResource.class))
+                            sync: {webhook: {url: "%s"}}
+                        """.formatted(shard, shard, shard, hook.url("/sync")), GenericKubernetesResource.class))
                         .create();
                 client.configMaps().inNamespace(namespace.name()).resource(new ConfigMapBuilder().withNewMetadata()
                         .withName("for-" + shard).addToLabels("decorate", shard).endMetadata().build()).create();
@@ -74,7 +67,7 @@ class TargetLabelSelectorIT {
             assertThat(client.v1().events().inAnyNamespace().list().getItems())
                     .noneMatch(e -> "dc-shard-b".equals(e.getInvolvedObject().getName()) && "Started".equals(e.getReason()));
         } finally {
-            hook.stop(0);
+            hook.close();
             for (String shard : List.of("a", "b")) {
                 client.genericKubernetesResources(HostedControllers.DECORATOR).withName("dc-shard-" + shard).delete();
             }

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.readiness.Readiness;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -220,17 +221,12 @@ public final class ServiceRoutes {
         List<String> addresses = new ArrayList<>();
         for (Pod pod : client.pods().inNamespace(name.namespace()).withLabels(selector).list().getItems()) {
             if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null
-                    || pod.getStatus().getPodIP() == null || !ready(pod)) {
+                    || pod.getStatus().getPodIP() == null || !Readiness.isPodReady(pod)) {
                 continue;
             }
             targetPort(pod, servicePort).ifPresent(port -> addresses.add(hostPort(pod.getStatus().getPodIP(), port)));
         }
         return addresses;
-    }
-
-    private static boolean ready(Pod pod) {
-        return pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
-                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
     /** The target port as a number: given, the container port of that name, or the Service port itself. */

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * One sync of one parent (or decorated object) by the real CompositeController (or DecoratorController) runtime, for
  * {@code capstan hook-test}: the same request, the same hooks (customize, sync or finalize, every revision of a rolling
- * update), the same decisions about children, attachments and status. Whether anything is written is the client's business: the command gives it a client that sends every
- * write with {@code dryRun=All}, so the API server validates each one and keeps none.
+ * update), the same decisions about children, attachments and status. Whether anything is written is the client's
+ * business: the command gives it a client that sends every write with {@code dryRun=All}, so the API server validates
+ * each one and keeps none.
  */
 public final class DryRun {
 
