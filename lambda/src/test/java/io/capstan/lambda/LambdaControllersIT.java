@@ -771,6 +771,48 @@ class LambdaControllersIT {
     }
 
     @Test
+    void aParentDeletedWithOrphaningAndCreatedAgainAdoptsItsControllerRevisionAndChildren() {
+        hook = request -> {
+            ObjectNode response = JSON.createObjectNode();
+            String parentName = request.path("parent").path("metadata").path("name").asText();
+            ObjectNode child = configMapChild(parentName + "-config", request.path("parent").path("spec")
+                    .path("template").path("metadata").path("labels").path("app").asText());
+            child.with("metadata").putObject("labels").put("app", "omicron");
+            response.putArray("children").add(child);
+            return response;
+        };
+        compositeController("cc-revision-adoption",
+                "  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: RollingRecreate}}", "");
+        Map<String, Object> spec = Map.of("selector", Map.of("matchLabels", Map.of("app", "omicron")),
+                "template", Map.of("metadata", Map.of("labels", Map.of("app", "omicron"))));
+        String firstUid = createParent("omicron", spec).getMetadata().getUid();
+        var revisions = client.genericKubernetesResources("metacontroller.k8s.io/v1alpha1", "ControllerRevision")
+                .inNamespace(namespace);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(revisions.list().getItems())
+                .singleElement().satisfies(r -> assertThat(r.getMetadata().getOwnerReferences()).singleElement()
+                        .satisfies(o -> assertThat(o.getUid()).isEqualTo(firstUid))));
+        String revisionName = revisions.list().getItems().getFirst().getMetadata().getName();
+
+        client.genericKubernetesResources(PARENTS).inNamespace(namespace).withName("omicron")
+                .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.ORPHAN).delete();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(parent("omicron")).isNull());
+        String secondUid = createParent("omicron", spec).getMetadata().getUid();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(revisions.list().getItems()).as("the orphaned revision is the new parent's, none is added")
+                    .singleElement().satisfies(r -> {
+                        assertThat(r.getMetadata().getName()).isEqualTo(revisionName);
+                        assertThat(r.getMetadata().getOwnerReferences()).singleElement()
+                                .satisfies(o -> assertThat(o.getUid()).isEqualTo(secondUid));
+                    });
+            assertThat(client.configMaps().inNamespace(namespace).withName("omicron-config").get().getMetadata()
+                    .getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getUid()).isEqualTo(secondUid));
+            assertThat(tree(parent("omicron")).path("status").path("conditions").path(0).path("reason").asText())
+                    .isEqualTo("OnLatestRevision");
+        });
+    }
+
+    @Test
     void deletingAControllerTakesItsFinalizerOffTheParentsItHeld() {
         hook = request -> {
             ObjectNode response = messageHook(request);

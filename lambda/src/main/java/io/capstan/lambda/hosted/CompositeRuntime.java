@@ -354,7 +354,7 @@ final class CompositeRuntime implements Hosted.Runtime {
         double resyncAfter;
         boolean finalized;
         if (rollout != null && (!deleting || finalizing)) {
-            Rollout.Plan plan = rollout.sync(cached, parentTree, revisionLabels(cached, parentTree), observed, asked -> {
+            Rollout.Plan plan = rollout.sync(cached, parentTree, selector, revisionLabels(cached, parentTree), observed, asked -> {
                 SyncResponse answer = call(hook, cached, asked, observed, finalRelated, finalizing);
                 return new Rollout.Answer(answer, desiredChildren(cached, selector, answer.children()));
             });

@@ -11,8 +11,10 @@ import io.capstan.lambda.apply.LastApplied;
 import io.capstan.lambda.hosted.ChildWriter.ChildRule;
 import io.capstan.runtime.client.Deletions;
 import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.controller.LabelSelectors;
 import io.capstan.runtime.controller.ObjectKey;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -29,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Rolling updates of a CompositeController's children, as Metacontroller's pkg/controller/composite
@@ -40,6 +44,8 @@ import java.util.Set;
  * {@code Updated} condition saying where the rollout is.
  */
 final class Rollout {
+
+    private static final Logger log = LoggerFactory.getLogger(Rollout.class);
 
     static final String API_GROUP_LABEL = "metacontroller.k8s.io/apiGroup";
     static final String RESOURCE_LABEL = "metacontroller.k8s.io/resource";
@@ -105,10 +111,11 @@ final class Rollout {
         return method == UpdateMethod.RollingRecreate || method == UpdateMethod.RollingInPlace;
     }
 
-    Plan sync(GenericKubernetesResource cached, ObjectNode parentTree, Map<String, String> revisionLabels,
-            Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, Hook hook) throws Exception {
+    Plan sync(GenericKubernetesResource cached, ObjectNode parentTree, LabelSelector selector,
+            Map<String, String> revisionLabels, Map<String, Map<ObjectKey, GenericKubernetesResource>> observed, Hook hook)
+            throws Exception {
         String uid = cached.getMetadata().getUid();
-        List<Revision> claimed = claimed(cached);
+        List<Revision> claimed = claim(cached, selector);
         JsonNode latestPatch = patchOf(parentTree);
         Revision latest = claimed.stream().filter(r -> r.patch.equals(latestPatch)).findFirst()
                 .orElseGet(() -> new Revision(null, revisionName(uid, latestPatch), latestPatch, Set.of()));
@@ -278,10 +285,7 @@ final class Rollout {
         all.put(RESOURCE_LABEL, parent.plural());
         object.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(revision.name)
                 .withNamespace(cached.getMetadata().getNamespace()).withLabels(all)
-                .withOwnerReferences(new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
-                        .withApiVersion(parent.apiVersion()).withKind(parent.kind()).withName(cached.getMetadata().getName())
-                        .withUid(cached.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true).build())
-                .build());
+                .withOwnerReferences(ownerReference(cached)).build());
         object.setAdditionalProperty("parentPatch", serialization.convertValue(revision.patch, Object.class));
         return object;
     }
@@ -305,18 +309,40 @@ final class Rollout {
         return field;
     }
 
-    /** This parent's revisions: controlled by it, in its namespace, labelled for its kind. */
-    private List<Revision> claimed(GenericKubernetesResource cached) {
+    /**
+     * This parent's revisions, claimed as its children are: those it controls that still match its selector, and
+     * orphans labelled for its kind that match, which it adopts (a parent deleted with orphaning and created again
+     * finds its history). Its own that stopped matching are released.
+     */
+    private List<Revision> claim(GenericKubernetesResource cached, LabelSelector selector) {
+        String uid = cached.getMetadata().getUid();
         List<Revision> found = new ArrayList<>();
         for (GenericKubernetesResource object : revisions.getStore().list()) {
-            if (!Objects.equals(object.getMetadata().getNamespace(), cached.getMetadata().getNamespace())) {
+            var labels = object.getMetadata().getLabels();
+            if (!Objects.equals(object.getMetadata().getNamespace(), cached.getMetadata().getNamespace())
+                    || labels == null || !parent.plural().equals(labels.get(RESOURCE_LABEL))
+                    || !parent.group().equals(labels.getOrDefault(API_GROUP_LABEL, ""))) {
                 continue;
             }
             OwnerReference owner = Hosted.controllerOf(object);
-            var labels = object.getMetadata().getLabels();
-            if (owner == null || !owner.getUid().equals(cached.getMetadata().getUid()) || labels == null
-                    || !parent.plural().equals(labels.get(RESOURCE_LABEL))) {
-                continue;
+            boolean matches = LabelSelectors.matches(selector, labels);
+            if (owner != null) {
+                if (!owner.getUid().equals(uid)) {
+                    continue;
+                }
+                if (!matches) {
+                    setOwner(object, cached, false);
+                    continue;
+                }
+            } else {
+                if (!matches || object.getMetadata().getDeletionTimestamp() != null
+                        || cached.getMetadata().getDeletionTimestamp() != null) {
+                    continue;
+                }
+                object = setOwner(object, cached, true);
+                if (object == null) {
+                    continue;
+                }
             }
             ObjectNode tree = tree(object);
             Set<ChildId> children = new LinkedHashSet<>();
@@ -329,6 +355,36 @@ final class Rollout {
             found.add(new Revision(object, object.getMetadata().getName(), tree.path("parentPatch"), children));
         }
         return found;
+    }
+
+    /** Adopts a revision (the parent becomes its controller) or releases it; null when it is gone or changed. */
+    private GenericKubernetesResource setOwner(GenericKubernetesResource revision, GenericKubernetesResource cached,
+            boolean adopt) {
+        GenericKubernetesResource copy = serialization.clone(revision);
+        List<OwnerReference> owners = new ArrayList<>(copy.getMetadata().getOwnerReferences() == null ? List.of()
+                : copy.getMetadata().getOwnerReferences());
+        owners.removeIf(o -> o.getUid().equals(cached.getMetadata().getUid()));
+        if (adopt) {
+            owners.add(ownerReference(cached));
+        }
+        copy.getMetadata().setOwnerReferences(owners);
+        log.info("{} ControllerRevision {}/{}", adopt ? "Adopting" : "Releasing (its labels no longer match the "
+                + "parent's selector)", revision.getMetadata().getNamespace(), revision.getMetadata().getName());
+        try {
+            return client.genericKubernetesResources(revisionKind.context()).inNamespace(revision.getMetadata()
+                    .getNamespace()).resource(copy).update();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 404 || e.getCode() == 409) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private OwnerReference ownerReference(GenericKubernetesResource cached) {
+        return new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder().withApiVersion(parent.apiVersion())
+                .withKind(parent.kind()).withName(cached.getMetadata().getName()).withUid(cached.getMetadata().getUid())
+                .withController(true).withBlockOwnerDeletion(true).build();
     }
 
     private String childKey(String group, String kind) {
