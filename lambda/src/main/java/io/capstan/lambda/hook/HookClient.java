@@ -21,8 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Calls a lambda controller's hook as Metacontroller does (its pkg/hooks/webhook.go): {@code POST} of the JSON body
@@ -34,7 +32,6 @@ import java.util.regex.Pattern;
 public final class HookClient {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Pattern GO_DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
     private final HttpClient http = newClient(null);
     /** A client per webhook TLS context (a CA bundle or client certificate of its own). */
@@ -242,35 +239,12 @@ public final class HookClient {
     }
 
     static Duration parseGoDuration(String text) {
-        String value = text.trim();
-        boolean negative = value.startsWith("-");
-        if (negative || value.startsWith("+")) {
-            value = value.substring(1);
-        }
-        if (value.equals("0")) {
-            return Duration.ZERO;
-        }
-        Matcher parts = GO_DURATION_PART.matcher(value);
-        long nanos = 0;
-        int end = 0;
-        while (parts.find() && parts.start() == end) {
-            double amount = Double.parseDouble(parts.group(1));
-            long unit = switch (parts.group(2)) {
-                case "ns" -> 1L;
-                case "us", "µs" -> 1_000L;
-                case "ms" -> 1_000_000L;
-                case "s" -> 1_000_000_000L;
-                case "m" -> 60_000_000_000L;
-                default -> 3_600_000_000_000L;
-            };
-            nanos += (long) (amount * unit);
-            end = parts.end();
-        }
-        if (end == 0 || end != value.length()) {
+        try {
+            return io.capstan.runtime.GoDurations.parse(text);
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid webhook timeout '" + text + "': expected a duration such as 10s "
-                    + "or 500ms");
+                    + "or 500ms", e);
         }
-        return Duration.ofNanos(negative ? -nanos : nanos);
     }
 
     /** A hook's answer: its status, body and ETag. */

@@ -1,0 +1,65 @@
+package io.capstan.appwrapper;
+
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.appwrapper.controller.AppWrapperController;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Crds;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModule;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * AppWrappers as a module of the operator: AppWrapper's {@code workload.codeflare.dev/v1beta2} AppWrapper, a set of
+ * arbitrary objects deployed, watched, retried and removed as one unit.
+ */
+public final class AppWrapperModule implements OperatorModule {
+
+    public static final String NAME = "appwrapper";
+
+    private final AppWrapperController.Settings settings;
+
+    /** The module with AppWrapper's default configuration (what the class path finds). */
+    public AppWrapperModule() {
+        this(AppWrapperController.Settings.APPWRAPPER);
+    }
+
+    public AppWrapperModule(AppWrapperController.Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "AppWrappers (workload.codeflare.dev/v1beta2), AppWrapper compatible";
+    }
+
+    @Override
+    public List<CustomResourceDefinition> crds() {
+        return List.of(Crds.load(AppWrapperModule.class, "api/appwrappers.workload.codeflare.dev.yaml"));
+    }
+
+    /**
+     * The AppWrappers themselves, their pods, and whatever kinds they wrap: as AppWrapper's own ClusterRole, the
+     * controller may create, read and delete any kind (it never updates a wrapped object).
+     */
+    @Override
+    public List<PolicyRule> clusterRules() {
+        return List.of(
+                Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),
+                Operator.rule(AppWrapper.GROUP, List.of("appwrappers/status"), List.of("get", "update", "patch")),
+                Operator.rule("*", List.of("*"), List.of("get", "list", "watch", "create", "delete")));
+    }
+
+    @Override
+    public void addTo(Manager manager) {
+        manager.add(new AppWrapperController(manager.client(), manager.informers(), settings,
+                manager.eventRecorder("appwrapper-controller"), manager.metrics().registry(), Clock.systemUTC()));
+    }
+}

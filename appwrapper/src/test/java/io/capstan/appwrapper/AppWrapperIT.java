@@ -1,0 +1,266 @@
+package io.capstan.appwrapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.appwrapper.api.AppWrapperStatus;
+import io.capstan.node.ServingCertificate;
+import io.capstan.node.VirtualNode;
+import io.capstan.node.node.VirtualNodeTaint;
+import io.capstan.node.provider.mock.MockProvider;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.capstan.appwrapper.api.AppWrapperStatus.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * AppWrappers in standalone mode (no queue: {@code spec.suspend} is the gate) against the embedded control plane: the
+ * controller-manager runs the wrapped Jobs, and their pods run on a mock virtual node, as scripted by their annotations.
+ */
+@EmbeddedCluster
+class AppWrapperIT {
+
+    private static final String NODE = "appwrapper-mock";
+    private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
+    private static Operator operator;
+    private static VirtualNode node;
+    private static KubernetesClient nodeClient;
+
+    private KubernetesClient client;
+    private String namespace;
+
+    @BeforeAll
+    static void startOperatorAndNode(TestCluster cluster) throws Exception {
+        var ca = cluster.controlPlane().certificateAuthority();
+        MockProvider mock = new MockProvider(MockProvider.Capacity.DEFAULT, "127.0.0.1");
+        nodeClient = cluster.newClient();
+        node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
+                "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
+                new SimpleMeterRegistry());
+        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule()), new Operator.Settings(
+                new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (node != null) {
+            node.close();
+        }
+        if (nodeClient != null) {
+            nodeClient.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp(TestCluster cluster, TestNamespace testNamespace) {
+        client = cluster.client();
+        namespace = testNamespace.name();
+    }
+
+    /** A Job of {@code parallelism} pods on the mock node, each running for {@code runSeconds} and exiting with {@code exitCode}. */
+    private static String job(String name, int parallelism, String runSeconds, int exitCode) {
+        return """
+                - template:
+                    apiVersion: batch/v1
+                    kind: Job
+                    metadata: {name: %s}
+                    spec:
+                      parallelism: %d
+                      completions: %d
+                      backoffLimit: 0
+                      template:
+                        metadata:
+                          annotations: {mock.capstan.io/run-seconds: "%s", mock.capstan.io/exit-code: "%d"}
+                        spec:
+                          nodeName: %s
+                          restartPolicy: Never
+                          containers: [{name: main, image: capstan/test}]
+                """.formatted(name, parallelism, parallelism, runSeconds, exitCode, NODE);
+    }
+
+    private AppWrapper create(String name, boolean suspend, Map<String, String> annotations, String components) {
+        StringBuilder yaml = new StringBuilder("apiVersion: workload.codeflare.dev/v1beta2\nkind: AppWrapper\nmetadata:\n")
+                .append("  name: ").append(name).append("\n  namespace: ").append(namespace).append('\n');
+        if (!annotations.isEmpty()) {
+            yaml.append("  annotations:\n");
+            annotations.forEach((k, v) -> yaml.append("    ").append(k).append(": \"").append(v).append("\"\n"));
+        }
+        yaml.append("spec:\n  suspend: ").append(suspend).append("\n  components:\n")
+                .append(components.indent(2));
+        return client.resources(AppWrapper.class).inNamespace(namespace).load(new java.io.ByteArrayInputStream(
+                yaml.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).create();
+    }
+
+    private AppWrapper get(String name) {
+        return client.resources(AppWrapper.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private AppWrapperStatus status(String name) {
+        AppWrapper appWrapper = get(name);
+        return appWrapper == null || appWrapper.getStatus() == null ? new AppWrapperStatus() : appWrapper.getStatus();
+    }
+
+    private void awaitPhase(String name, String phase, Duration atMost) {
+        await().atMost(atMost).untilAsserted(() -> assertThat(status(name).phase).as(name + " phase").isEqualTo(phase));
+    }
+
+    private static String conditionOf(AppWrapperStatus status, String type) {
+        return status.condition(type).map(c -> c.getStatus() + "/" + c.getReason()).orElse("none");
+    }
+
+    private List<String> eventReasons(String name) {
+        return client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .filter(e -> name.equals(e.getInvolvedObject().getName())).map(Event::getReason).toList();
+    }
+
+    @Test
+    void aJobAndAServiceAreDeployedTogetherAndTheAppWrapperSucceedsWithItsPods() {
+        String service = """
+                - template:
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: trainer}
+                    spec:
+                      selector: {app: trainer}
+                      ports: [{port: 80, protocol: TCP}]
+                """;
+        create("train", false, Map.of(), job("train-job", 2, "2", 0) + service);
+
+        awaitPhase("train", "Running", Duration.ofSeconds(30));
+        Job job = client.batch().v1().jobs().inNamespace(namespace).withName("train-job").get();
+        assertThat(job.getMetadata().getLabels()).containsEntry(AppWrapper.LABEL, "train");
+        assertThat(job.getSpec().getTemplate().getMetadata().getLabels()).containsEntry(AppWrapper.LABEL, "train");
+        assertThat(job.getMetadata().getOwnerReferences()).singleElement()
+                .satisfies(o -> assertThat(o.getKind()).isEqualTo("AppWrapper"));
+        assertThat(client.services().inNamespace(namespace).withName("trainer").get().getMetadata().getLabels())
+                .containsEntry(AppWrapper.LABEL, "train");
+        assertThat(get("train").getMetadata().getFinalizers()).contains(AppWrapper.FINALIZER);
+
+        awaitPhase("train", "Succeeded", Duration.ofSeconds(60));
+        AppWrapperStatus status = status("train");
+        assertThat(conditionOf(status, AppWrapperStatus.QUOTA_RESERVED)).isEqualTo("False/Succeeded");
+        assertThat(conditionOf(status, AppWrapperStatus.RESOURCES_DEPLOYED)).as("completed pods stay for the TTL")
+                .isEqualTo("True/Succeeded");
+        assertThat(status.componentStatus).extracting(c -> c.kind + "/" + c.name)
+                .containsExactly("Job/train-job", "Service/trainer");
+        assertThat(status.componentStatus.getFirst().podSets).singleElement()
+                .satisfies(p -> assertThat(p.path + "x" + p.replicas).isEqualTo("template.spec.templatex2"));
+        assertThat(eventReasons("train")).contains("Suspended", "Resuming", "Running", "Succeeded");
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("train").delete();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(get("train")).isNull();
+            assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("train-job").get()).isNull();
+            assertThat(client.pods().inNamespace(namespace).withLabel(AppWrapper.LABEL, "train").list().getItems())
+                    .isEmpty();
+        });
+    }
+
+    @Test
+    void aSuspendedAppWrapperDeploysNothingUntilResumedAndSuspendingRemovesEverything() throws Exception {
+        create("gated", true, Map.of(), job("gated-job", 2, "3600", 0));
+        awaitPhase("gated", "Suspended", Duration.ofSeconds(30));
+        Thread.sleep(1000);
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).as("nothing before admission")
+                .isEmpty();
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("gated").patch(MERGE, "{\"spec\":{\"suspend\":false}}");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            AppWrapperStatus status = status("gated");
+            assertThat(status.phase).isEqualTo("Running");
+            assertThat(conditionOf(status, AppWrapperStatus.PODS_READY)).isEqualTo("True/SufficientPodsReady");
+        });
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("gated").patch(MERGE, "{\"spec\":{\"suspend\":true}}");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            AppWrapperStatus status = status("gated");
+            assertThat(status.phase).isEqualTo("Suspended");
+            assertThat(conditionOf(status, AppWrapperStatus.RESOURCES_DEPLOYED)).isEqualTo("False/Suspended");
+            assertThat(conditionOf(status, AppWrapperStatus.QUOTA_RESERVED)).isEqualTo("False/Suspended");
+        });
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("gated-job").get()).isNull();
+        assertThat(client.pods().inNamespace(namespace).withLabel(AppWrapper.LABEL, "gated").list().getItems())
+                .as("ResourcesDeployed turns False only once every pod is gone").isEmpty();
+    }
+
+    @Test
+    void aFailureIsRetriedUntilTheRetryLimitAndThenTheAppWrapperFailsWithNothingLeft() {
+        create("flaky", false, Map.of(
+                "workload.codeflare.dev.appwrapper/failureGracePeriodDuration", "0s",
+                "workload.codeflare.dev.appwrapper/retryPausePeriodDuration", "1s",
+                "workload.codeflare.dev.appwrapper/retryLimit", "1"), job("flaky-job", 1, "0", 3));
+
+        awaitPhase("flaky", "Failed", Duration.ofSeconds(90));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            AppWrapperStatus status = status("flaky");
+            assertThat(status.resettingCount).isEqualTo(1);
+            assertThat(conditionOf(status, AppWrapperStatus.RESOURCES_DEPLOYED)).isEqualTo("False/Failed");
+            assertThat(conditionOf(status, AppWrapperStatus.QUOTA_RESERVED)).isEqualTo("False/Failed");
+        });
+        assertThat(eventReasons("flaky")).contains("Resetting", "Failed");
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("flaky-job").get()).isNull();
+    }
+
+    @Test
+    void aTerminalExitCodeFailsAtOnceWithoutARetry() {
+        create("doomed", false, Map.of(
+                "workload.codeflare.dev.appwrapper/failureGracePeriodDuration", "0s",
+                "workload.codeflare.dev.appwrapper/terminalExitCodes", "3,42"), job("doomed-job", 1, "0", 42));
+
+        awaitPhase("doomed", "Failed", Duration.ofSeconds(60));
+        assertThat(status("doomed").resets()).isZero();
+        assertThat(eventReasons("doomed")).doesNotContain("Resetting");
+    }
+
+    @Test
+    void aComponentOfAKindThatIsNotServedFailsClearlyAndTheAppWrapperCanStillBeDeleted() {
+        create("unknown-kind", false, Map.of(), """
+                - template:
+                    apiVersion: example.com/v1
+                    kind: Widget
+                    metadata: {name: w}
+                """);
+        awaitPhase("unknown-kind", "Failed", Duration.ofSeconds(30));
+        Condition unhealthy = status("unknown-kind").condition(AppWrapperStatus.UNHEALTHY).orElseThrow();
+        assertThat(unhealthy.getReason()).isEqualTo("CreateFailed");
+        assertThat(unhealthy.getMessage()).contains("example.com/v1 Widget");
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("unknown-kind").delete();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get("unknown-kind")).isNull());
+    }
+
+    @Test
+    void aPodSetPathThatLeadsNowhereFailsBeforeAnythingIsDeployed() {
+        create("bad-path", false, Map.of(), """
+                - template:
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata: {name: settings}
+                  podSets: [{path: template.spec.template, replicas: 1}]
+                """);
+        awaitPhase("bad-path", "Failed", Duration.ofSeconds(30));
+        Condition unhealthy = status("bad-path").condition(AppWrapperStatus.UNHEALTHY).orElseThrow();
+        assertThat(unhealthy.getReason()).isEqualTo("InvalidComponent");
+        assertThat(unhealthy.getMessage()).contains("template.spec does not exist");
+        assertThat(client.configMaps().inNamespace(namespace).withName("settings").get()).isNull();
+    }
+}
