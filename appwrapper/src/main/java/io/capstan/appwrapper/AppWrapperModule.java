@@ -1,11 +1,13 @@
 package io.capstan.appwrapper;
 
+import io.capstan.appwrapper.admission.AppWrapperAdmission;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.controller.AppWrapperController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Crds;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
+import io.capstan.runtime.webhook.ValidatingWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.time.Clock;
@@ -55,6 +57,11 @@ public final class AppWrapperModule implements OperatorModule {
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers/status"), List.of("get", "update", "patch")),
                 Operator.rule("*", List.of("*"), List.of("get", "list", "watch", "create", "delete")));
+    }
+
+    @Override
+    public List<ValidatingWebhooks.Hook> admissionHooks() {
+        return List.of(AppWrapperAdmission.hook());
     }
 
     @Override

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 class AppWrapperIT {
 
     private static final String NODE = "appwrapper-mock";
+    private static final String WEBHOOK_LABEL = "capstan.io/appwrapper-webhook-test";
     private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
     private static Operator operator;
     private static VirtualNode node;
@@ -53,8 +54,13 @@ class AppWrapperIT {
         node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
                 "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
                 new SimpleMeterRegistry());
+        // The webhook validates only namespaces a test labels, so the controller's own checks are tested elsewhere.
         operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule()), new Operator.Settings(
-                new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+                new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true,
+                new Operator.Webhooks(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0),
+                        new io.capstan.runtime.webhook.ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                        io.capstan.runtime.webhook.WebhookAuthority.ephemeral(), "Fail", Map.of(WEBHOOK_LABEL, "on"),
+                        "capstan-appwrapper-it", true)));
     }
 
     @AfterAll
@@ -262,5 +268,31 @@ class AppWrapperIT {
         assertThat(unhealthy.getReason()).isEqualTo("InvalidComponent");
         assertThat(unhealthy.getMessage()).contains("template.spec does not exist");
         assertThat(client.configMaps().inNamespace(namespace).withName("settings").get()).isNull();
+    }
+
+    @Test
+    void theWebhookRefusesABadAppWrapperWithItsReasonAndAnEditOfItsComponents() {
+        client.namespaces().withName(namespace).edit(ns -> {
+            ns.getMetadata().getLabels().put(WEBHOOK_LABEL, "on");
+            return ns;
+        });
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> create("nested", false, Map.of(), """
+                        - template:
+                            apiVersion: workload.codeflare.dev/v1beta2
+                            kind: AppWrapper
+                            metadata: {name: inner}
+                        """))).hasMessageContaining("AppWrapper nested: spec.components[0]: an AppWrapper cannot wrap "
+                        + "another AppWrapper"));
+        assertThat(get("nested")).isNull();
+
+        create("fixed", true, Map.of(), job("fixed-job", 1, "1", 0));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> client.resources(AppWrapper.class)
+                .inNamespace(namespace).withName("fixed").patch(MERGE, """
+                        {"spec": {"components": [{"template": {"apiVersion": "v1", "kind": "Pod",
+                          "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}]}}""")))
+                .hasMessageContaining("spec.components[0].template cannot change");
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("fixed").patch(MERGE, "{\"spec\":{\"suspend\":false}}");
+        awaitPhase("fixed", "Succeeded", Duration.ofSeconds(60));
     }
 }
