@@ -115,9 +115,9 @@ class CliTest {
     void theOperatorNamesItsModulesWhenAskedForOneItDoesNotHave(@TempDir Path dir) throws Exception {
         Run unknown = run("operator", "--enable", "framework,metacontroller");
         assertThat(unknown.exitCode()).isEqualTo(1);
-        assertThat(unknown.err()).contains("there is no module 'metacontroller'; the modules are appwrapper, framework, lambda");
+        assertThat(unknown.err()).contains("there is no module 'metacontroller'; the modules are appwrapper, framework, lambda, queue");
 
-        Run nothing = run("operator", "--disable", "appwrapper,framework,lambda");
+        Run nothing = run("operator", "--disable", "appwrapper,framework,lambda,queue");
         assertThat(nothing.exitCode()).isEqualTo(1);
         assertThat(nothing.err()).contains("no module left to run");
 

@@ -244,7 +244,7 @@ public final class AppWrapperController implements LeaderWork {
         }
 
         Result suspended() {
-            if (appWrapper.getSpec().suspended()) {
+            if (appWrapper.getSpec().suspended() || awaitsAdmission()) {
                 return Result.done();
             }
             addFinalizer();
@@ -424,6 +424,26 @@ public final class AppWrapperController implements LeaderWork {
             status.set(RESOURCES_DEPLOYED, "False", "Succeeded", "Time to live after success (" + tolerance.successTtl()
                     + ") expired", now);
             return Result.done();
+        }
+
+        /**
+         * A queued AppWrapper (labelled with a queue name) runs only once admitted, and an admission always gives each
+         * podSet its podSetInfos: without them, {@code suspend: false} was the user's, not the queue's, and the queue
+         * will suspend it.
+         */
+        boolean awaitsAdmission() {
+            var labels = appWrapper.getMetadata().getLabels();
+            if (labels == null || !labels.containsKey(AppWrapper.QUEUE_LABEL)) {
+                return false;
+            }
+            for (int i = 0; i < appWrapper.getSpec().components.size(); i++) {
+                Component component = appWrapper.getSpec().components.get(i);
+                int podSets = status.componentStatus.get(i).podSets.size();
+                if (podSets > 0 && (component.podSetInfos == null || component.podSetInfos.size() < podSets)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         Result suspendExternally() {

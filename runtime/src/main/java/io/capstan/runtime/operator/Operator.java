@@ -77,6 +77,16 @@ public final class Operator implements AutoCloseable {
         ValidatingWebhooks webhooks = null;
         Manager manager = null;
         try {
+            modules = modules.stream().filter(module -> {
+                String reason = module.standsAside(client);
+                if (reason != null) {
+                    log.info("The {} module stands aside: {}", module.name(), reason);
+                }
+                return reason == null;
+            }).toList();
+            if (modules.isEmpty()) {
+                throw new IllegalStateException("every module stands aside; nothing to run");
+            }
             if (settings.installCrds()) {
                 for (OperatorModule module : modules) {
                     for (var crd : module.crds()) {

@@ -41,6 +41,15 @@ public interface OperatorModule {
         return ClientPreferences.NONE;
     }
 
+    /**
+     * Why this module must not run against this cluster — its peer is installed and owns the API (Kueue's queue, for
+     * the queue module) — or null to run. Asked before anything is installed; a module that stands aside installs no
+     * CRD and starts no controller, and the operator says why.
+     */
+    default String standsAside(io.fabric8.kubernetes.client.KubernetesClient client) {
+        return null;
+    }
+
     /** The CRDs this module serves; installed at start unless the operator is told not to. */
     List<CustomResourceDefinition> crds();
 

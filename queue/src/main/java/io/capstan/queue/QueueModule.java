@@ -1,0 +1,73 @@
+package io.capstan.queue;
+
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.queue.api.Kueue;
+import io.capstan.queue.controller.AppWrapperWorkloads;
+import io.capstan.queue.controller.Scheduler;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Crds;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.operator.OperatorModule;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The admission queue as a module of the operator: Kueue's {@code kueue.x-k8s.io} ResourceFlavor, ClusterQueue,
+ * LocalQueue, WorkloadPriorityClass and Workload, served where Kueue is not installed, admitting queued AppWrappers as
+ * whole gangs. Where Kueue is installed it stands aside, and Kueue drives AppWrappers as it drives the peer's.
+ */
+public final class QueueModule implements OperatorModule {
+
+    public static final String NAME = "queue";
+    private static final List<String> CRDS = List.of("resourceflavors", "clusterqueues", "localqueues",
+            "workloadpriorityclasses", "workloads");
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "the admission queue (kueue.x-k8s.io ClusterQueue, LocalQueue, ResourceFlavor, Workload), Kueue compatible";
+    }
+
+    /** Kueue's own ClusterQueue CRD (one without Capstan's annotation) means Kueue is installed. */
+    @Override
+    public String standsAside(KubernetesClient client) {
+        var crd = client.apiextensions().v1().customResourceDefinitions().withName("clusterqueues." + Kueue.GROUP).get();
+        if (crd == null || (crd.getMetadata().getAnnotations() != null
+                && crd.getMetadata().getAnnotations().containsKey(Kueue.SERVED_BY_ANNOTATION))) {
+            return null;
+        }
+        return "Kueue is installed (its ClusterQueue CRD is there), so Kueue queues AppWrappers";
+    }
+
+    @Override
+    public List<CustomResourceDefinition> crds() {
+        return CRDS.stream().map(plural -> Crds.load(QueueModule.class, "api/" + plural + "." + Kueue.GROUP + ".yaml"))
+                .toList();
+    }
+
+    @Override
+    public List<PolicyRule> clusterRules() {
+        return List.of(
+                Operator.rule(Kueue.GROUP, List.of("resourceflavors", "clusterqueues", "localqueues",
+                        "workloadpriorityclasses"), List.of("get", "list", "watch")),
+                Operator.rule(Kueue.GROUP, List.of("workloads"), List.of("get", "list", "watch", "create", "delete")),
+                Operator.rule(Kueue.GROUP, List.of("clusterqueues/status", "localqueues/status", "workloads/status"),
+                        List.of("get", "update", "patch")),
+                Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),
+                Operator.rule("", List.of("namespaces"), List.of("get", "list", "watch")));
+    }
+
+    @Override
+    public void addTo(Manager manager) {
+        manager.add(new Scheduler(manager.client(), manager.informers(), manager.metrics().registry(), Clock.systemUTC()));
+        manager.add(new AppWrapperWorkloads(manager.client(), manager.informers(), manager.eventRecorder("kueue"),
+                manager.metrics().registry()));
+    }
+}

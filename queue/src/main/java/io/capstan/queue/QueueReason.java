@@ -1,0 +1,25 @@
+package io.capstan.queue;
+
+import io.capstan.runtime.events.EventReason;
+
+/** The Events the admission queue records on what it queues. */
+public enum QueueReason implements EventReason {
+    /** Its Workload was admitted: the AppWrapper may run, with the flavors it was given. */
+    Admitted(Type.Normal);
+
+    private final Type type;
+
+    QueueReason(Type type) {
+        this.type = type;
+    }
+
+    @Override
+    public String reason() {
+        return name();
+    }
+
+    @Override
+    public Type type() {
+        return type;
+    }
+}

@@ -1,0 +1,253 @@
+package io.capstan.queue.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.appwrapper.api.AppWrapperSpec.Component;
+import io.capstan.appwrapper.api.AppWrapperSpec.PodSet;
+import io.capstan.appwrapper.api.AppWrapperStatus;
+import io.capstan.appwrapper.api.AppWrapperStatus.ComponentStatus;
+import io.capstan.appwrapper.model.PodSets;
+import io.capstan.queue.QueueReason;
+import io.capstan.queue.api.Kueue;
+import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.LeaderWork;
+import io.capstan.runtime.controller.ObjectKey;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.controller.Watches;
+import io.capstan.runtime.events.EventRecorder;
+import io.capstan.runtime.informer.Informers;
+import io.capstan.runtime.informer.Selectors;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Queued AppWrappers, as Kueue's job framework drives them (kubernetes-sigs/kueue, pkg/controller/jobs/appwrapper): an
+ * AppWrapper labelled {@code kueue.x-k8s.io/queue-name} gets a Workload it owns, whose podSets are its own, and stays
+ * suspended until the scheduler admits that Workload; then the admission's flavors become each podSet's
+ * {@code podSetInfos} (the flavor's node labels as a node selector, its tolerations, the podSet label) and
+ * {@code spec.suspend} turns false. An AppWrapper unsuspended without admission is suspended again.
+ */
+public final class AppWrapperWorkloads implements LeaderWork {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KubernetesClient client;
+    private final KubernetesSerialization serialization;
+    private final EventRecorder events;
+    private final SharedIndexInformer<AppWrapper> appWrappers;
+    private final SharedIndexInformer<GenericKubernetesResource> workloads;
+    private final SharedIndexInformer<GenericKubernetesResource> flavors;
+    private final SharedIndexInformer<GenericKubernetesResource> priorityClasses;
+    private final Controller<ObjectKey> controller;
+
+    public AppWrapperWorkloads(KubernetesClient client, Informers informers, EventRecorder events, MeterRegistry metrics) {
+        this.client = client;
+        this.serialization = client.getKubernetesSerialization();
+        this.events = events;
+        this.appWrappers = informers.informer(AppWrapper.class);
+        this.workloads = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
+        this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
+        this.priorityClasses = informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE);
+        this.controller = Controller.<ObjectKey>builder("queue-appwrappers", this::sync).kind(AppWrapper.KIND)
+                .workers(4).metrics(metrics).build();
+        Watches.of(controller).forPrimary(appWrappers).owns(workloads, AppWrapper.GROUP, AppWrapper.KIND);
+    }
+
+    @Override
+    public void start() {
+        controller.start();
+    }
+
+    @Override
+    public void stop() {
+        controller.stop();
+    }
+
+    /** Kueue's name for an AppWrapper's Workload: {@code appwrapper-NAME-HASH}, the hash telling instances apart. */
+    static String workloadName(AppWrapper appWrapper) {
+        String name = appWrapper.getMetadata().getName();
+        String prefix = "appwrapper-" + (name.length() > 240 ? name.substring(0, 240) : name);
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            sha1.update((AppWrapper.KIND + "/" + AppWrapper.GROUP + "/" + name + "/" + appWrapper.getMetadata().getUid())
+                    .getBytes(StandardCharsets.UTF_8));
+            return prefix + "-" + HexFormat.of().formatHex(sha1.digest()).substring(0, 5);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-1 in this JVM", e);
+        }
+    }
+
+    private Result sync(ObjectKey key) throws Exception {
+        AppWrapper appWrapper = appWrappers.getIndexer().getByKey(key.toString());
+        if (appWrapper == null || appWrapper.getMetadata().getDeletionTimestamp() != null) {
+            return Result.done();
+        }
+        var labels = appWrapper.getMetadata().getLabels();
+        String queueName = labels == null ? null : labels.get(Kueue.QUEUE_NAME_LABEL);
+        AppWrapperStatus status = appWrapper.getStatus();
+        if (queueName == null || status == null || status.phase() == AppWrapperStatus.Phase.Empty
+                || status.phase() == AppWrapperStatus.Phase.Succeeded || status.phase() == AppWrapperStatus.Phase.Failed) {
+            return Result.done();
+        }
+        String name = workloadName(appWrapper);
+        GenericKubernetesResource workload = workloads.getIndexer().getByKey(key.namespace() + "/" + name);
+        if (workload == null) {
+            createWorkload(appWrapper, name, queueName);
+            if (!appWrapper.getSpec().suspended()) {
+                suspend(appWrapper);
+            }
+            return Result.done();
+        }
+        JsonNode workloadStatus = serialization.convertValue(workload, JsonNode.class).path("status");
+        boolean admitted = Scheduler.isTrue(workloadStatus, Kueue.ADMITTED) && !Scheduler.isTrue(workloadStatus,
+                Kueue.FINISHED);
+        if (admitted && (appWrapper.getSpec().suspended() || !hasPodSetInfos(appWrapper))) {
+            run(appWrapper, workloadStatus.path("admission"));
+        } else if (!admitted && !appWrapper.getSpec().suspended()) {
+            suspend(appWrapper);
+        }
+        return Result.done();
+    }
+
+    private void createWorkload(AppWrapper appWrapper, String name, String queueName) throws Exception {
+        ObjectNode workload = JSON.createObjectNode();
+        workload.put("apiVersion", Kueue.API_VERSION).put("kind", "Workload");
+        ObjectNode metadata = workload.putObject("metadata");
+        metadata.put("name", name).put("namespace", appWrapper.getMetadata().getNamespace());
+        metadata.putArray("ownerReferences").addObject().put("apiVersion", AppWrapper.API_VERSION)
+                .put("kind", AppWrapper.KIND).put("name", appWrapper.getMetadata().getName())
+                .put("uid", appWrapper.getMetadata().getUid()).put("controller", true).put("blockOwnerDeletion", true);
+        ObjectNode spec = workload.putObject("spec");
+        spec.put("queueName", queueName);
+        ArrayNode podSets = spec.putArray("podSets");
+        int index = 0;
+        List<Component> components = appWrapper.getSpec().components;
+        for (int i = 0; i < components.size(); i++) {
+            ComponentStatus componentStatus = appWrapper.getStatus().componentStatus.get(i);
+            for (PodSet podSet : componentStatus.podSets) {
+                ObjectNode template = PodSets.podTemplate(components.get(i).template, podSet.path).deepCopy();
+                podSets.addObject().put("name", appWrapper.getMetadata().getName() + "-" + index++)
+                        .put("count", podSet.replicasOrOne()).set("template", template);
+            }
+        }
+        String priorityClass = appWrapper.getMetadata().getLabels().get(Kueue.PRIORITY_CLASS_LABEL);
+        if (priorityClass != null) {
+            GenericKubernetesResource found = priorityClasses.getIndexer().getByKey(priorityClass);
+            int value = found == null ? 0 : serialization.convertValue(found, JsonNode.class).path("value").asInt(0);
+            spec.put("priority", value);
+            spec.putObject("priorityClassRef").put("group", Kueue.GROUP).put("kind", "WorkloadPriorityClass")
+                    .put("name", priorityClass);
+            // v1beta1's names for the same reference.
+            spec.put("priorityClassSource", "kueue.x-k8s.io/workloadpriorityclass").put("priorityClassName", priorityClass);
+        }
+        try {
+            client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(appWrapper.getMetadata().getNamespace())
+                    .resource(JSON.convertValue(workload, GenericKubernetesResource.class)).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+        }
+    }
+
+    /** Gives each podSet what its admission assigned, and lets the AppWrapper run. */
+    private void run(AppWrapper appWrapper, JsonNode admission) {
+        Map<String, JsonNode> assignments = new java.util.HashMap<>();
+        admission.path("podSetAssignments").forEach(a -> assignments.put(a.path("name").asText(), a));
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", appWrapper.getMetadata().getUid());
+        int index = 0;
+        for (int i = 0; i < appWrapper.getSpec().components.size(); i++) {
+            ArrayNode infos = JSON.createArrayNode();
+            for (PodSet ignored : appWrapper.getStatus().componentStatus.get(i).podSets) {
+                String podSetName = appWrapper.getMetadata().getName() + "-" + index++;
+                infos.add(podSetInfo(podSetName, assignments.get(podSetName)));
+            }
+            if (!infos.isEmpty()) {
+                patch.addObject().put("op", "add").put("path", "/spec/components/" + i + "/podSetInfos").set("value", infos);
+            }
+        }
+        patch.addObject().put("op", "add").put("path", "/spec/suspend").put("value", false);
+        write(appWrapper, patch);
+        events.record(appWrapper, QueueReason.Admitted, "Admitted by ClusterQueue %s",
+                admission.path("clusterQueue").asText());
+    }
+
+    /** The flavors' node labels as a node selector, their tolerations, and the podSet label. */
+    private ObjectNode podSetInfo(String podSetName, JsonNode assignment) {
+        ObjectNode info = JSON.createObjectNode();
+        info.putObject("labels").put(Kueue.PODSET_LABEL, podSetName);
+        ObjectNode nodeSelector = JSON.createObjectNode();
+        ArrayNode tolerations = JSON.createArrayNode();
+        if (assignment != null) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            assignment.path("flavors").forEach(flavorName -> {
+                if (!seen.add(flavorName.asText())) {
+                    return;
+                }
+                GenericKubernetesResource flavor = flavors.getIndexer().getByKey(flavorName.asText());
+                if (flavor != null) {
+                    JsonNode spec = serialization.convertValue(flavor, JsonNode.class).path("spec");
+                    spec.path("nodeLabels").fields().forEachRemaining(e -> nodeSelector.put(e.getKey(), e.getValue().asText()));
+                    spec.path("tolerations").forEach(t -> tolerations.add(t.deepCopy()));
+                }
+            });
+        }
+        if (!nodeSelector.isEmpty()) {
+            info.set("nodeSelector", nodeSelector);
+        }
+        if (!tolerations.isEmpty()) {
+            info.set("tolerations", tolerations);
+        }
+        return info;
+    }
+
+    /** Suspends an AppWrapper that runs without admission, and takes back what an admission gave it. */
+    private void suspend(AppWrapper appWrapper) {
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", appWrapper.getMetadata().getUid());
+        for (int i = 0; i < appWrapper.getSpec().components.size(); i++) {
+            if (appWrapper.getSpec().components.get(i).podSetInfos != null) {
+                patch.addObject().put("op", "remove").put("path", "/spec/components/" + i + "/podSetInfos");
+            }
+        }
+        patch.addObject().put("op", "add").put("path", "/spec/suspend").put("value", true);
+        write(appWrapper, patch);
+    }
+
+    private static boolean hasPodSetInfos(AppWrapper appWrapper) {
+        for (int i = 0; i < appWrapper.getSpec().components.size(); i++) {
+            Component component = appWrapper.getSpec().components.get(i);
+            int podSets = appWrapper.getStatus().componentStatus.get(i).podSets.size();
+            if (podSets > 0 && (component.podSetInfos == null || component.podSetInfos.size() < podSets)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void write(AppWrapper appWrapper, ArrayNode patch) {
+        try {
+            RawRequests.write(client, "PATCH", RawRequests.path(AppWrapper.class, appWrapper.getMetadata().getNamespace(),
+                    appWrapper.getMetadata().getName()), RawRequests.JSON_PATCH, patch.toString());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,536 @@
+package io.capstan.queue.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.appwrapper.api.AppWrapperStatus;
+import io.capstan.queue.api.Kueue;
+import io.capstan.queue.model.QuotaBook;
+import io.capstan.queue.model.QuotaBook.Assignment;
+import io.capstan.queue.model.QuotaBook.PodSetRequest;
+import io.capstan.queue.model.Resources;
+import io.capstan.runtime.client.RawRequests;
+import io.capstan.runtime.controller.Controller;
+import io.capstan.runtime.controller.ExpectedStatus;
+import io.capstan.runtime.controller.LabelSelectors;
+import io.capstan.runtime.controller.LeaderWork;
+import io.capstan.runtime.controller.ObjectKey;
+import io.capstan.runtime.controller.Result;
+import io.capstan.runtime.informer.Informers;
+import io.capstan.runtime.informer.Selectors;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admission queue's scheduler: Kueue's scheduling cycle (kubernetes-sigs/kueue, pkg/scheduler/scheduler.go) over
+ * the informer caches. One cycle runs at a time, woken by any change of a queue, flavor, namespace, Workload or
+ * AppWrapper: it books what admitted Workloads use, marks those whose AppWrapper finished (their quota goes back),
+ * then walks each ClusterQueue's pending Workloads by priority and age and admits every one that fits, all its podSets
+ * at once ({@link QuotaBook}). A Workload that waits says why in its {@code QuotaReserved} condition. Last, the
+ * ClusterQueues' and LocalQueues' status report pending, admitted and used quota.
+ *
+ * <p>The scheduler is the only writer of Workload status; what it wrote is what the next cycle builds on
+ * ({@link ExpectedStatus}), so a cache that lags never makes it admit twice.
+ */
+public final class Scheduler implements LeaderWork {
+
+    private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectKey CYCLE = new ObjectKey(null, "cycle");
+
+    private final KubernetesClient client;
+    private final KubernetesSerialization serialization;
+    private final Clock clock;
+    private final SharedIndexInformer<GenericKubernetesResource> flavors;
+    private final SharedIndexInformer<GenericKubernetesResource> clusterQueues;
+    private final SharedIndexInformer<GenericKubernetesResource> localQueues;
+    private final SharedIndexInformer<GenericKubernetesResource> workloads;
+    private final SharedIndexInformer<AppWrapper> appWrappers;
+    private final SharedIndexInformer<Namespace> namespaces;
+    private final Controller<ObjectKey> controller;
+    private final ExpectedStatus<GenericKubernetesResource, ObjectNode> workloadStatus;
+
+    public Scheduler(KubernetesClient client, Informers informers, MeterRegistry metrics, Clock clock) {
+        this.client = client;
+        this.serialization = client.getKubernetesSerialization();
+        this.clock = clock;
+        this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
+        this.clusterQueues = informers.genericInformer(Kueue.CLUSTER_QUEUES, Selectors.NONE);
+        this.localQueues = informers.genericInformer(Kueue.LOCAL_QUEUES, Selectors.NONE);
+        this.workloads = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
+        this.appWrappers = informers.informer(AppWrapper.class);
+        this.namespaces = informers.clusterWideInformer(Namespace.class, Selectors.NONE);
+        this.controller = Controller.<ObjectKey>builder("queue-scheduler", key -> cycle()).kind("ClusterQueue")
+                .workers(1).metrics(metrics).build();
+        this.workloadStatus = new ExpectedStatus<>(ObjectNode::deepCopy, this::writeStatus);
+        ResourceEventHandler<HasMetadata> wake = new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(HasMetadata object) {
+                controller.queue().add(CYCLE);
+            }
+
+            @Override
+            public void onUpdate(HasMetadata oldObject, HasMetadata newObject) {
+                controller.queue().add(CYCLE);
+            }
+
+            @Override
+            public void onDelete(HasMetadata object, boolean deletedFinalStateUnknown) {
+                if (object instanceof GenericKubernetesResource workload && "Workload".equals(workload.getKind())) {
+                    workloadStatus.forget(ObjectKey.of(workload));
+                }
+                controller.queue().add(CYCLE);
+            }
+        };
+        for (SharedIndexInformer<? extends HasMetadata> informer : List.of(flavors, clusterQueues, localQueues, workloads,
+                appWrappers, namespaces)) {
+            @SuppressWarnings("unchecked")
+            SharedIndexInformer<HasMetadata> any = (SharedIndexInformer<HasMetadata>) informer;
+            any.addEventHandler(wake);
+        }
+    }
+
+    @Override
+    public void start() {
+        controller.start();
+        controller.queue().add(CYCLE);
+    }
+
+    @Override
+    public void stop() {
+        controller.stop();
+    }
+
+    // ----- one cycle -----------------------------------------------------------------------------------------------
+
+    /** A ClusterQueue as the cycle uses it. */
+    private record QueueSpec(String name, QuotaBook.Queue quota, boolean strictFifo, LabelSelector namespaceSelector,
+            boolean stopped, String inactive) {
+    }
+
+    /** A Workload of this cycle: its object, the status it builds on, its queue and what it asks for. */
+    private static final class Entry {
+        final GenericKubernetesResource object;
+        final ObjectNode status;
+        final ObjectNode spec;
+        String clusterQueue;
+        String localQueue;
+
+        Entry(GenericKubernetesResource object, ObjectNode status, ObjectNode spec) {
+            this.object = object;
+            this.status = status;
+            this.spec = spec;
+        }
+
+        ObjectKey key() {
+            return ObjectKey.of(object);
+        }
+
+        int priority() {
+            return spec.path("priority").asInt(0);
+        }
+
+        Instant created() {
+            return Instant.parse(object.getMetadata().getCreationTimestamp());
+        }
+    }
+
+    private Result cycle() {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Map<String, JsonNode> flavorObjects = new TreeMap<>();
+        flavors.getStore().list().forEach(f -> flavorObjects.put(f.getMetadata().getName(), tree(f)));
+        Map<String, QueueSpec> queues = new TreeMap<>();
+        for (GenericKubernetesResource cq : clusterQueues.getStore().list()) {
+            QueueSpec spec = queueSpec(cq, flavorObjects.keySet());
+            queues.put(spec.name(), spec);
+        }
+        QuotaBook book = new QuotaBook(queues.values().stream().map(QueueSpec::quota).toList());
+
+        Map<String, List<Entry>> pendingByQueue = new TreeMap<>();
+        Map<String, Integer> admittedByQueue = new HashMap<>();
+        Map<String, int[]> localCounts = new HashMap<>();
+        Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
+        for (GenericKubernetesResource object : workloads.getStore().list()) {
+            ObjectNode spec = (ObjectNode) tree(object).path("spec");
+            ObjectNode persisted = workloadStatus.current(object, statusOf(object));
+            Entry entry = new Entry(object, persisted == null ? JSON.createObjectNode() : persisted.deepCopy(), spec);
+            String localQueue = spec.path("queueName").asText("");
+            entry.localQueue = object.getMetadata().getNamespace() + "/" + localQueue;
+            if (isTrue(entry.status, Kueue.FINISHED)) {
+                continue;
+            }
+            String finished = finishedOwner(object);
+            if (finished != null) {
+                setCondition(entry.status, Kueue.FINISHED, "True", finished, "AppWrapper " + finished.toLowerCase(), now);
+                persist(entry);
+                continue;
+            }
+            if (isTrue(entry.status, Kueue.QUOTA_RESERVED)) {
+                String queue = entry.status.path("admission").path("clusterQueue").asText();
+                book.add(queue, assignmentsOf(entry.status));
+                admittedByQueue.merge(queue, 1, Integer::sum);
+                localCounts.computeIfAbsent(entry.localQueue, k -> new int[2])[1]++;
+                addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), assignmentsOf(entry.status));
+                continue;
+            }
+            localCounts.computeIfAbsent(entry.localQueue, k -> new int[2])[0]++;
+            String problem = route(entry, queues);
+            if (problem != null) {
+                pending(entry, "Inadmissible", problem, now);
+                continue;
+            }
+            pendingByQueue.computeIfAbsent(entry.clusterQueue, k -> new ArrayList<>()).add(entry);
+        }
+
+        Map<String, Integer> pendingCount = new HashMap<>();
+        for (Map.Entry<String, List<Entry>> byQueue : pendingByQueue.entrySet()) {
+            QueueSpec queue = queues.get(byQueue.getKey());
+            List<Entry> waiting = byQueue.getValue();
+            waiting.sort(Comparator.comparingInt(Entry::priority).reversed().thenComparing(Entry::created)
+                    .thenComparing(e -> e.object.getMetadata().getName()));
+            String blockedBy = null;
+            for (Entry entry : waiting) {
+                if (queue.inactive() != null) {
+                    pending(entry, "Inadmissible", queue.inactive(), now);
+                } else if (queue.stopped()) {
+                    pending(entry, "Inadmissible", "ClusterQueue " + queue.name() + " is stopped", now);
+                } else if (blockedBy != null) {
+                    pending(entry, "Pending", "waiting behind " + blockedBy + " (ClusterQueue " + queue.name()
+                            + " is StrictFIFO)", now);
+                } else {
+                    QuotaBook.Fit fit = book.fit(queue.name(), podSetsOf(entry.spec));
+                    if (fit.fits()) {
+                        book.add(queue.name(), fit.assignments());
+                        admit(entry, queue.name(), fit.assignments(), now);
+                        admittedByQueue.merge(queue.name(), 1, Integer::sum);
+                        int[] counts = localCounts.computeIfAbsent(entry.localQueue, k -> new int[2]);
+                        counts[0]--;
+                        counts[1]++;
+                        addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), fit.assignments());
+                        continue;
+                    }
+                    pending(entry, "Pending", "couldn't assign flavors: " + fit.reason(), now);
+                    if (queue.strictFifo()) {
+                        blockedBy = "Workload " + entry.object.getMetadata().getName();
+                    }
+                }
+                pendingCount.merge(queue.name(), 1, Integer::sum);
+            }
+        }
+
+        for (QueueSpec queue : queues.values()) {
+            writeClusterQueueStatus(queue, book, pendingCount.getOrDefault(queue.name(), 0),
+                    admittedByQueue.getOrDefault(queue.name(), 0), now);
+        }
+        for (GenericKubernetesResource localQueue : localQueues.getStore().list()) {
+            String key = localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName();
+            writeLocalQueueStatus(localQueue, localCounts.getOrDefault(key, new int[2]),
+                    localUsage.getOrDefault(key, Map.of()), queues, now);
+        }
+        return Result.done();
+    }
+
+    /** Which ClusterQueue a pending Workload goes to, or why it cannot go to any. */
+    private String route(Entry entry, Map<String, QueueSpec> queues) {
+        String namespace = entry.object.getMetadata().getNamespace();
+        String localName = entry.spec.path("queueName").asText("");
+        if (localName.isEmpty()) {
+            return "the Workload names no LocalQueue (spec.queueName)";
+        }
+        GenericKubernetesResource localQueue = localQueues.getIndexer().getByKey(namespace + "/" + localName);
+        if (localQueue == null) {
+            return "LocalQueue " + localName + " doesn't exist in namespace " + namespace;
+        }
+        String clusterQueue = tree(localQueue).path("spec").path("clusterQueue").asText("");
+        QueueSpec queue = queues.get(clusterQueue);
+        if (queue == null) {
+            return "ClusterQueue " + clusterQueue + " (of LocalQueue " + localName + ") doesn't exist";
+        }
+        Namespace ns = namespaces.getIndexer().getByKey(namespace);
+        if (queue.namespaceSelector() == null || ns == null
+                || !LabelSelectors.matches(queue.namespaceSelector(), ns.getMetadata().getLabels())) {
+            return "namespace " + namespace + " doesn't match the namespaceSelector of ClusterQueue " + clusterQueue;
+        }
+        entry.clusterQueue = clusterQueue;
+        return null;
+    }
+
+    private QueueSpec queueSpec(GenericKubernetesResource object, java.util.Set<String> existingFlavors) {
+        JsonNode spec = tree(object).path("spec");
+        String name = object.getMetadata().getName();
+        List<QuotaBook.ResourceGroup> groups = new ArrayList<>();
+        String inactive = null;
+        for (JsonNode group : spec.path("resourceGroups")) {
+            List<String> covered = new ArrayList<>();
+            group.path("coveredResources").forEach(r -> covered.add(r.asText()));
+            List<QuotaBook.FlavorQuotas> flavorQuotas = new ArrayList<>();
+            for (JsonNode flavor : group.path("flavors")) {
+                Map<String, QuotaBook.Quota> resources = new LinkedHashMap<>();
+                for (JsonNode resource : flavor.path("resources")) {
+                    resources.put(resource.path("name").asText(), new QuotaBook.Quota(
+                            Resources.milli(resource.path("nominalQuota")),
+                            resource.has("borrowingLimit") ? Resources.milli(resource.path("borrowingLimit")) : null,
+                            resource.has("lendingLimit") ? Resources.milli(resource.path("lendingLimit")) : null));
+                }
+                String flavorName = flavor.path("name").asText();
+                if (!existingFlavors.contains(flavorName) && inactive == null) {
+                    inactive = "ResourceFlavor " + flavorName + " of ClusterQueue " + name + " doesn't exist";
+                }
+                flavorQuotas.add(new QuotaBook.FlavorQuotas(flavorName, resources));
+            }
+            groups.add(new QuotaBook.ResourceGroup(covered, flavorQuotas));
+        }
+        // v1beta2 names it cohortName, v1beta1 cohort.
+        String cohort = spec.path("cohortName").asText(spec.path("cohort").asText(""));
+        JsonNode selector = spec.path("namespaceSelector");
+        LabelSelector namespaceSelector = selector.isObject() ? serialization.convertValue(selector, LabelSelector.class)
+                : null;
+        String stopPolicy = spec.path("stopPolicy").asText("None");
+        return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
+                "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
+                !"None".equals(stopPolicy), inactive);
+    }
+
+    /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
+    private String finishedOwner(GenericKubernetesResource workload) {
+        var owner = workload.getMetadata().getOwnerReferences() == null ? null : workload.getMetadata()
+                .getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())
+                        && AppWrapper.KIND.equals(o.getKind())).findFirst().orElse(null);
+        if (owner == null) {
+            return null;
+        }
+        AppWrapper appWrapper = appWrappers.getIndexer().getByKey(workload.getMetadata().getNamespace() + "/"
+                + owner.getName());
+        if (appWrapper == null || !owner.getUid().equals(appWrapper.getMetadata().getUid())
+                || appWrapper.getStatus() == null) {
+            return null;
+        }
+        AppWrapperStatus status = appWrapper.getStatus();
+        return switch (status.phase()) {
+            case Succeeded -> "Succeeded";
+            case Failed -> status.isTrue(AppWrapperStatus.RESOURCES_DEPLOYED) ? null : "Failed";
+            default -> null;
+        };
+    }
+
+    // ----- Workload status -----------------------------------------------------------------------------------------
+
+    private void admit(Entry entry, String clusterQueue, List<Assignment> assignments, Instant now) {
+        ObjectNode admission = entry.status.putObject("admission");
+        admission.put("clusterQueue", clusterQueue);
+        ArrayNode podSets = admission.putArray("podSetAssignments");
+        for (Assignment assignment : assignments) {
+            ObjectNode podSet = podSets.addObject();
+            podSet.put("name", assignment.podSet());
+            ObjectNode flavorsOf = podSet.putObject("flavors");
+            assignment.flavors().forEach(flavorsOf::put);
+            ObjectNode usage = podSet.putObject("resourceUsage");
+            assignment.usage().forEach((resource, amount) -> usage.put(resource, Resources.format(amount)));
+            podSet.put("count", assignment.count());
+        }
+        setCondition(entry.status, Kueue.QUOTA_RESERVED, "True", "QuotaReserved", "Quota reserved in ClusterQueue "
+                + clusterQueue, now);
+        setCondition(entry.status, Kueue.ADMITTED, "True", "Admitted", "The workload is admitted", now);
+        persist(entry);
+        log.info("Admitted Workload {} in ClusterQueue {}", entry.key(), clusterQueue);
+    }
+
+    private void pending(Entry entry, String reason, String message, Instant now) {
+        setCondition(entry.status, Kueue.QUOTA_RESERVED, "False", reason, message, now);
+        persist(entry);
+    }
+
+    /** Writes the entry's status when it differs from what was last written or cached. */
+    private void persist(Entry entry) {
+        ObjectNode before = workloadStatus.current(entry.object, statusOf(entry.object));
+        if (entry.status.equals(before)) {
+            return;
+        }
+        try {
+            workloadStatus.write(entry.object, entry.status);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404 && e.getCode() != 422) {
+                throw e;
+            }
+            // Deleted, or re-created under the same name (the UID test failed): the next cycle sees what is there.
+            workloadStatus.forget(entry.key());
+        }
+    }
+
+    private void writeStatus(GenericKubernetesResource workload, ObjectNode status) {
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", workload.getMetadata().getUid());
+        patch.addObject().put("op", "add").put("path", "/status").set("value", status);
+        RawRequests.write(client, "PATCH", path(Kueue.WORKLOADS, workload) + "/status", RawRequests.JSON_PATCH,
+                patch.toString());
+    }
+
+    private ObjectNode statusOf(GenericKubernetesResource object) {
+        JsonNode status = tree(object).path("status");
+        return status.isObject() ? (ObjectNode) status : null;
+    }
+
+    /** Sets a condition; its transition time moves only when its status changes. */
+    static void setCondition(ObjectNode status, String type, String value, String reason, String message, Instant now) {
+        ArrayNode conditions = status.withArray("conditions");
+        ObjectNode condition = null;
+        for (JsonNode existing : conditions) {
+            if (type.equals(existing.path("type").asText())) {
+                condition = (ObjectNode) existing;
+            }
+        }
+        if (condition == null) {
+            condition = conditions.addObject().put("type", type);
+        }
+        if (!value.equals(condition.path("status").asText()) || !condition.has("lastTransitionTime")) {
+            condition.put("lastTransitionTime", now.toString());
+        }
+        condition.put("status", value).put("reason", reason).put("message", message);
+    }
+
+    static boolean isTrue(JsonNode status, String type) {
+        for (JsonNode condition : status.path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return "True".equals(condition.path("status").asText());
+            }
+        }
+        return false;
+    }
+
+    static List<PodSetRequest> podSetsOf(JsonNode spec) {
+        List<PodSetRequest> podSets = new ArrayList<>();
+        for (JsonNode podSet : spec.path("podSets")) {
+            podSets.add(new PodSetRequest(podSet.path("name").asText(), podSet.path("count").asInt(1),
+                    Resources.perPod(podSet.path("template"))));
+        }
+        return podSets;
+    }
+
+    private static List<Assignment> assignmentsOf(JsonNode status) {
+        List<Assignment> assignments = new ArrayList<>();
+        for (JsonNode podSet : status.path("admission").path("podSetAssignments")) {
+            Map<String, String> flavorOf = new TreeMap<>();
+            podSet.path("flavors").fields().forEachRemaining(e -> flavorOf.put(e.getKey(), e.getValue().asText()));
+            Map<String, Long> usage = new TreeMap<>();
+            podSet.path("resourceUsage").fields().forEachRemaining(e -> usage.put(e.getKey(), Resources.milli(e.getValue())));
+            assignments.add(new Assignment(podSet.path("name").asText(), podSet.path("count").asInt(), flavorOf, usage));
+        }
+        return assignments;
+    }
+
+    private static void addUsage(Map<String, Map<String, Long>> into, List<Assignment> assignments) {
+        for (Assignment assignment : assignments) {
+            assignment.usage().forEach((resource, amount) -> {
+                String flavor = assignment.flavors().get(resource);
+                if (flavor != null) {
+                    into.computeIfAbsent(flavor, f -> new TreeMap<>()).merge(resource, amount, Long::sum);
+                }
+            });
+        }
+    }
+
+    // ----- queue status ---------------------------------------------------------------------------------------------
+
+    private void writeClusterQueueStatus(QueueSpec queue, QuotaBook book, int pending, int admitted, Instant now) {
+        GenericKubernetesResource object = clusterQueues.getIndexer().getByKey(queue.name());
+        if (object == null) {
+            return;
+        }
+        ObjectNode status = statusOf(object) == null ? JSON.createObjectNode() : statusOf(object).deepCopy();
+        status.put("pendingWorkloads", pending).put("reservingWorkloads", admitted).put("admittedWorkloads", admitted);
+        ArrayNode usage = JSON.createArrayNode();
+        for (String flavor : QuotaBook.flavorsOf(queue.quota())) {
+            ObjectNode entry = usage.addObject().put("name", flavor);
+            ArrayNode resources = entry.putArray("resources");
+            for (QuotaBook.ResourceGroup group : queue.quota().resourceGroups()) {
+                group.flavors().stream().filter(f -> f.flavor().equals(flavor)).forEach(f -> f.resources().keySet()
+                        .forEach(resource -> resources.addObject().put("name", resource)
+                                .put("total", Resources.format(book.used(queue.name(), flavor, resource)))
+                                .put("borrowed", Resources.format(book.borrowed(queue.name(), flavor, resource)))));
+            }
+        }
+        status.set("flavorsReservation", usage.deepCopy());
+        status.set("flavorsUsage", usage);
+        if (queue.inactive() != null) {
+            setCondition(status, "Active", "False", "FlavorNotFound", queue.inactive(), now);
+        } else if (queue.stopped()) {
+            setCondition(status, "Active", "False", "Stopped", "The ClusterQueue is stopped", now);
+        } else {
+            setCondition(status, "Active", "True", "Ready", "Can admit new workloads", now);
+        }
+        writeQueueStatus(Kueue.CLUSTER_QUEUES, object, status);
+    }
+
+    private void writeLocalQueueStatus(GenericKubernetesResource object, int[] counts,
+            Map<String, Map<String, Long>> usage, Map<String, QueueSpec> queues, Instant now) {
+        ObjectNode status = statusOf(object) == null ? JSON.createObjectNode() : statusOf(object).deepCopy();
+        status.put("pendingWorkloads", Math.max(0, counts[0])).put("reservingWorkloads", counts[1])
+                .put("admittedWorkloads", counts[1]);
+        ArrayNode flavorsUsage = JSON.createArrayNode();
+        usage.forEach((flavor, resources) -> {
+            ArrayNode list = flavorsUsage.addObject().put("name", flavor).putArray("resources");
+            resources.forEach((resource, amount) -> list.addObject().put("name", resource)
+                    .put("total", Resources.format(amount)));
+        });
+        status.set("flavorsReservation", flavorsUsage.deepCopy());
+        status.set("flavorsUsage", flavorsUsage.deepCopy());
+        // v1beta1's name for the same list, so readers of either version find it.
+        status.set("flavorUsage", flavorsUsage);
+        String clusterQueue = tree(object).path("spec").path("clusterQueue").asText("");
+        if (queues.containsKey(clusterQueue)) {
+            setCondition(status, "Active", "True", "Ready", "Can submit new workloads to localQueue", now);
+        } else {
+            setCondition(status, "Active", "False", "ClusterQueueDoesNotExist", "ClusterQueue " + clusterQueue
+                    + " doesn't exist", now);
+        }
+        writeQueueStatus(Kueue.LOCAL_QUEUES, object, status);
+    }
+
+    private void writeQueueStatus(ResourceDefinitionContext kind, GenericKubernetesResource object, ObjectNode status) {
+        if (status.equals(statusOf(object))) {
+            return;
+        }
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", object.getMetadata().getUid());
+        patch.addObject().put("op", "add").put("path", "/status").set("value", status);
+        try {
+            RawRequests.write(client, "PATCH", path(kind, object) + "/status", RawRequests.JSON_PATCH, patch.toString());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404 && e.getCode() != 422) {
+                throw e;
+            }
+        }
+    }
+
+    private static String path(ResourceDefinitionContext kind, HasMetadata object) {
+        return RawRequests.path(kind.getGroup(), kind.getVersion(), kind.getPlural(),
+                kind.isNamespaceScoped() ? object.getMetadata().getNamespace() : null, object.getMetadata().getName());
+    }
+
+    private JsonNode tree(Object object) {
+        return serialization.convertValue(object, JsonNode.class);
+    }
+}

@@ -1,0 +1,290 @@
+package io.capstan.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.capstan.appwrapper.AppWrapperModule;
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.node.ServingCertificate;
+import io.capstan.node.VirtualNode;
+import io.capstan.node.node.VirtualNodeTaint;
+import io.capstan.node.provider.mock.MockProvider;
+import io.capstan.queue.api.Kueue;
+import io.capstan.runtime.Manager;
+import io.capstan.runtime.operator.Operator;
+import io.capstan.testkit.EmbeddedCluster;
+import io.capstan.testkit.TestCluster;
+import io.capstan.testkit.TestNamespace;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Queued AppWrappers admitted by Capstan's queue against the embedded control plane, with Kueue's own objects
+ * (ResourceFlavor, ClusterQueue, LocalQueue) applied as a Kueue user writes them. Jobs are run by the real
+ * controller-manager, their pods by a mock virtual node.
+ */
+@EmbeddedCluster
+class QueueIT {
+
+    private static final String NODE = "queue-mock";
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static Operator operator;
+    private static VirtualNode node;
+    private static KubernetesClient nodeClient;
+
+    private KubernetesClient client;
+    private String namespace;
+
+    @BeforeAll
+    static void startOperatorAndNode(TestCluster cluster) throws Exception {
+        var ca = cluster.controlPlane().certificateAuthority();
+        MockProvider mock = new MockProvider(MockProvider.Capacity.DEFAULT, "127.0.0.1");
+        nodeClient = cluster.newClient();
+        node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
+                "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
+                new SimpleMeterRegistry());
+        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule(), new QueueModule()),
+                new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (node != null) {
+            node.close();
+        }
+        if (nodeClient != null) {
+            nodeClient.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp(TestCluster cluster, TestNamespace testNamespace) {
+        client = cluster.client();
+        namespace = testNamespace.name();
+    }
+
+    private void apply(String yaml) {
+        for (var object : client.load(new java.io.ByteArrayInputStream(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .items()) {
+            client.resource(object).create();
+        }
+    }
+
+    /** A flavor, a ClusterQueue with {@code cpu} CPUs for every namespace, and a LocalQueue in the test's namespace. */
+    private String queueSetup(String cpu, String strategy, String flavorSpec) {
+        String cq = namespace.length() > 50 ? namespace.substring(0, 50) : namespace;
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: ResourceFlavor
+                metadata: {name: %s}
+                spec: %s
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: ClusterQueue
+                metadata: {name: %s}
+                spec:
+                  namespaceSelector: {}
+                  queueingStrategy: %s
+                  resourceGroups:
+                  - coveredResources: [cpu, memory]
+                    flavors:
+                    - name: %s
+                      resources:
+                      - {name: cpu, nominalQuota: %s}
+                      - {name: memory, nominalQuota: 8Gi}
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: LocalQueue
+                metadata: {name: team, namespace: %s}
+                spec: {clusterQueue: %s}
+                """.formatted(cq, flavorSpec, cq, strategy, cq, cpu, namespace, cq));
+        return cq;
+    }
+
+    /** A queued AppWrapper around a one-pod Job asking for {@code cpu}, whose pod runs {@code runSeconds}. */
+    private void queuedAppWrapper(String name, String queue, String cpu, String runSeconds) {
+        apply("""
+                apiVersion: workload.codeflare.dev/v1beta2
+                kind: AppWrapper
+                metadata:
+                  name: %s
+                  namespace: %s
+                  labels: {kueue.x-k8s.io/queue-name: %s}
+                spec:
+                  components:
+                  - template:
+                      apiVersion: batch/v1
+                      kind: Job
+                      metadata: {name: %s-job}
+                      spec:
+                        template:
+                          metadata:
+                            annotations: {mock.capstan.io/run-seconds: "%s"}
+                          spec:
+                            nodeName: %s
+                            restartPolicy: Never
+                            containers:
+                            - name: main
+                              image: capstan/test
+                              resources: {requests: {cpu: "%s", memory: 100Mi}}
+                """.formatted(name, namespace, queue, name, runSeconds, NODE, cpu));
+    }
+
+    private String phase(String name) {
+        AppWrapper appWrapper = client.resources(AppWrapper.class).inNamespace(namespace).withName(name).get();
+        return appWrapper == null || appWrapper.getStatus() == null ? "" : appWrapper.getStatus().phase;
+    }
+
+    private JsonNode workloadOf(String appWrapper) {
+        return client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).list().getItems().stream()
+                .filter(w -> w.getMetadata().getOwnerReferences().getFirst().getName().equals(appWrapper))
+                .map(w -> SERIALIZATION.convertValue(w, JsonNode.class)).findFirst().orElse(null);
+    }
+
+    private static String condition(JsonNode object, String type) {
+        for (JsonNode condition : object.path("status").path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return condition.path("status").asText() + "/" + condition.path("reason").asText() + ": "
+                        + condition.path("message").asText();
+            }
+        }
+        return "none";
+    }
+
+    private JsonNode clusterQueue(String name) {
+        return SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(name).get(),
+                JsonNode.class);
+    }
+
+    @Test
+    void appWrappersAreAdmittedAsWholeGangsWithinTheClusterQueuesQuotaAndGiveItBackWhenTheySucceed() throws Exception {
+        String cq = queueSetup("2", "BestEffortFIFO", "{}");
+        Set<String> everRunningTogether = ConcurrentHashMap.newKeySet();
+        int mostAtOnce = 0;
+        for (String name : List.of("one", "two", "three")) {
+            queuedAppWrapper(name, "team", "1", "4");
+        }
+
+        // Two fit the 2 CPUs; the third waits, and its Workload says why.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).hasSize(2);
+            JsonNode waiting = List.of("one", "two", "three").stream().map(this::workloadOf)
+                    .filter(w -> w != null && condition(w, Kueue.QUOTA_RESERVED).startsWith("False")).findFirst()
+                    .orElseThrow();
+            assertThat(condition(waiting, Kueue.QUOTA_RESERVED)).contains("insufficient quota for cpu in flavor " + cq
+                    + ", 1 more needed");
+            JsonNode status = clusterQueue(cq).path("status");
+            assertThat(status.path("admittedWorkloads").asInt()).isEqualTo(2);
+            assertThat(status.path("pendingWorkloads").asInt()).isEqualTo(1);
+            assertThat(status.path("flavorsUsage").path(0).path("resources").path(0).path("total").asText()).isEqualTo("2");
+        });
+        while (!List.of("one", "two", "three").stream().allMatch(n -> phase(n).equals("Succeeded"))) {
+            int running = 0;
+            for (Pod pod : client.pods().inNamespace(namespace).list().getItems()) {
+                if ("Running".equals(pod.getStatus().getPhase())) {
+                    running++;
+                    everRunningTogether.add(pod.getMetadata().getName());
+                }
+            }
+            mostAtOnce = Math.max(mostAtOnce, running);
+            assertThat(running).as("never more pods running than the quota admits").isLessThanOrEqualTo(2);
+            Thread.sleep(200);
+            assertThat(everRunningTogether.size()).isLessThanOrEqualTo(3);
+        }
+        assertThat(mostAtOnce).isEqualTo(2);
+
+        for (String name : List.of("one", "two", "three")) {
+            JsonNode workload = workloadOf(name);
+            assertThat(condition(workload, Kueue.ADMITTED)).startsWith("True/Admitted");
+            assertThat(workload.path("status").path("admission").path("clusterQueue").asText()).isEqualTo(cq);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(condition(workloadOf(name),
+                    Kueue.FINISHED)).startsWith("True/Succeeded"));
+            Map<String, String> labels = client.batch().v1().jobs().inNamespace(namespace).withName(name + "-job").get()
+                    .getSpec().getTemplate().getMetadata().getLabels();
+            assertThat(labels).containsEntry(Kueue.PODSET_LABEL, name + "-0");
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(clusterQueue(cq).path("status").path("admittedWorkloads").asInt()).isZero();
+            assertThat(clusterQueue(cq).path("status").path("flavorsUsage").path(0).path("resources").path(0).path("total")
+                    .asText()).isEqualTo("0");
+        });
+    }
+
+    @Test
+    void aFlavorsNodeLabelsAndTolerationsReachThePodsItAdmits() {
+        client.nodes().withName(NODE).edit(n -> {
+            n.getMetadata().getLabels().put("capstan.io/test-pool", "a");
+            return n;
+        });
+        queueSetup("4", "BestEffortFIFO", """
+                {nodeLabels: {capstan.io/test-pool: a}, tolerations: [{key: capstan.io/test, operator: Exists, effect: NoSchedule}]}""");
+        queuedAppWrapper("pinned", "team", "1", "1");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("pinned")).isEqualTo("Succeeded"));
+        var podSpec = client.batch().v1().jobs().inNamespace(namespace).withName("pinned-job").get().getSpec().getTemplate()
+                .getSpec();
+        assertThat(podSpec.getNodeSelector()).containsEntry("capstan.io/test-pool", "a");
+        assertThat(podSpec.getTolerations()).anySatisfy(t -> assertThat(t.getKey()).isEqualTo("capstan.io/test"));
+    }
+
+    @Test
+    void aLocalQueueThatDoesNotExistKeepsTheAppWrapperSuspendedAndSaysSo() throws Exception {
+        queueSetup("4", "BestEffortFIFO", "{}");
+        queuedAppWrapper("lost", "nowhere", "1", "1");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode workload = workloadOf("lost");
+            assertThat(workload).isNotNull();
+            assertThat(condition(workload, Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: LocalQueue nowhere "
+                    + "doesn't exist in namespace " + namespace);
+            AppWrapper appWrapper = client.resources(AppWrapper.class).inNamespace(namespace).withName("lost").get();
+            assertThat(appWrapper.getSpec().suspended()).as("suspended by the queue").isTrue();
+            assertThat(appWrapper.getStatus().phase).isEqualTo("Suspended");
+        });
+        Thread.sleep(1000);
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
+
+        // Creating the LocalQueue lets it in.
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: LocalQueue
+                metadata: {name: nowhere, namespace: %s}
+                spec: {clusterQueue: %s}
+                """.formatted(namespace, namespace.length() > 50 ? namespace.substring(0, 50) : namespace));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("lost")).isEqualTo("Succeeded"));
+    }
+
+    @Test
+    void strictFifoHoldsBackSmallerWorkloadsBehindTheHead() throws Exception {
+        String cq = queueSetup("3", "StrictFIFO", "{}");
+        queuedAppWrapper("first", "team", "2", "3");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("first")).isIn("Resuming", "Running"));
+        queuedAppWrapper("big", "team", "2", "1");
+        Thread.sleep(300);
+        // One CPU is free, enough for the small one, but the big one is ahead of it.
+        queuedAppWrapper("small", "team", "1", "1");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(condition(workloadOf("small"), Kueue.QUOTA_RESERVED)).contains("waiting behind Workload",
+                        "is StrictFIFO"));
+        assertThat(phase("small")).isEqualTo("Suspended");
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            assertThat(phase("big")).isEqualTo("Succeeded");
+            assertThat(phase("small")).isEqualTo("Succeeded");
+        });
+        assertThat(clusterQueue(cq).path("spec").path("queueingStrategy").asText()).isEqualTo("StrictFIFO");
+    }
+}
