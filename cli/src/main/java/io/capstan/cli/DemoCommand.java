@@ -1,7 +1,9 @@
 package io.capstan.cli;
 
+import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.cluster.LocalCluster;
 import io.capstan.framework.api.Framework;
+import io.capstan.queue.api.Kueue;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.operator.Crds;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -14,20 +16,22 @@ import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 
-@Command(header = "Start the embedded cluster and run a sample Framework and lambda controller on it (the first thing to run).",
+@Command(header = "Start the embedded cluster and run a sample Framework, lambda controller and queue on it (the first thing to run).",
         name = "demo",
         mixinStandardHelpOptions = true,
         description = "Fresh machine to a running example: prepares and starts the embedded cluster (in the background), "
                 + "shows its health, then runs the sample Framework of examples/framework/demo.yaml (a server and three "
                 + "workers running shell commands as host processes) and follows it until it completes, then the sample "
-                + "lambda controller of examples/lambda (a CompositeController whose Python hook runs on the node). Exits "
-                + "0 when both did their work.")
+                + "lambda controller of examples/lambda (a CompositeController whose Python hook runs on the node), then three "
+                + "queued AppWrappers of examples/appwrapper admitted in turn by a small ClusterQueue. Exits 0 when all did "
+                + "their work.")
 final class DemoCommand implements Callable<Integer> {
 
     @Override
@@ -68,9 +72,79 @@ final class DemoCommand implements Callable<Integer> {
             greeted = greet(client, console);
         }
         System.out.println();
+        console.step("Queueing three AppWrappers of a quarter CPU each against a ClusterQueue of half a CPU "
+                + "(examples/appwrapper/queue.yaml, queued-jobs.yaml)");
+        boolean queued;
+        try (KubernetesClient client = KubeClients.create(KubeClients.loadConfig(cluster.kubeconfig()), 0, 0)) {
+            queued = queue(client, console);
+        }
+        System.out.println();
         System.out.println("Next: './capstan run -f examples/framework/batchwithservicesucceeded.yaml', "
-                + "'./capstan kubectl get frameworks,greetings', and './capstan down' to stop the cluster.");
-        return outcome != 0 ? outcome : greeted ? 0 : 1;
+                + "'./capstan kubectl get frameworks,greetings,appwrappers,workloads,clusterqueues', and "
+                + "'./capstan down' to stop the cluster.");
+        return outcome != 0 ? outcome : greeted && queued ? 0 : 1;
+    }
+
+    private static final List<String> QUEUED = List.of("train-1", "train-2", "train-3");
+
+    /** Applies the sample queue and three AppWrappers, and shows them admitted in turn until all succeeded. */
+    private static boolean queue(KubernetesClient client, Console console) throws Exception {
+        KubernetesSerialization yaml = new KubernetesSerialization();
+        var appWrappers = client.resources(AppWrapper.class).inNamespace("default");
+        // A demo run again starts them afresh.
+        QUEUED.forEach(name -> appWrappers.withName(name).delete());
+        for (String name : QUEUED) {
+            appWrappers.withName(name).waitUntilCondition(java.util.Objects::isNull, 1, TimeUnit.MINUTES);
+        }
+        load(yaml, "queue.yaml").forEach(object -> apply(client, object));
+        load(yaml, "queued-jobs.yaml").forEach(object -> apply(client, object));
+        var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace("default");
+        String last = "";
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < deadline) {
+            List<String> states = new ArrayList<>();
+            boolean allDone = true;
+            for (String name : QUEUED) {
+                AppWrapper appWrapper = appWrappers.withName(name).get();
+                String phase = appWrapper == null || appWrapper.getStatus() == null || appWrapper.getStatus().phase == null
+                        || appWrapper.getStatus().phase.isEmpty() ? "Queued" : appWrapper.getStatus().phase;
+                allDone &= phase.equals("Succeeded");
+                String waiting = phase.equals("Suspended") ? waitingReason(workloads.list().getItems(), name) : null;
+                states.add(name + " " + phase + (waiting == null ? "" : " (" + waiting + ")"));
+            }
+            String line = String.join(", ", states);
+            if (!line.equals(last)) {
+                console.step(line);
+                last = line;
+            }
+            if (allDone) {
+                System.out.println("The queued AppWrappers all succeeded, two at a time within the queue's quota.");
+                return true;
+            }
+            Thread.sleep(250);
+        }
+        System.out.println("The queued AppWrappers did not all succeed within two minutes: see './capstan kubectl "
+                + "describe workloads' (why each waits) and './capstan kubectl describe appwrappers' (their Events).");
+        return false;
+    }
+
+    /** Why the AppWrapper's Workload waits, from its QuotaReserved condition, or null. */
+    private static String waitingReason(List<GenericKubernetesResource> workloads, String appWrapper) {
+        for (GenericKubernetesResource workload : workloads) {
+            var owners = workload.getMetadata().getOwnerReferences();
+            if (owners == null || owners.isEmpty() || !owners.getFirst().getName().equals(appWrapper)
+                    || !(workload.getAdditionalProperties().get("status") instanceof Map<?, ?> status)
+                    || !(status.get("conditions") instanceof List<?> conditions)) {
+                continue;
+            }
+            for (Object condition : conditions) {
+                if (condition instanceof Map<?, ?> map && Kueue.QUOTA_RESERVED.equals(map.get("type"))
+                        && "False".equals(map.get("status"))) {
+                    return "waiting: " + map.get("message");
+                }
+            }
+        }
+        return null;
     }
 
     private static final String HOOK_NAMESPACE = "greeting-system";
@@ -133,5 +207,5 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The cluster-scoped kinds of the sample manifests. */
     private static final java.util.Set<String> CLUSTER_SCOPED = java.util.Set.of("CustomResourceDefinition",
-            "CompositeController", "DecoratorController", "Namespace");
+            "CompositeController", "DecoratorController", "Namespace", "ResourceFlavor", "ClusterQueue");
 }

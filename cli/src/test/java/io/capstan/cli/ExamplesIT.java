@@ -36,6 +36,7 @@ class ExamplesIT {
 
     private static final Path EXAMPLES = Path.of("..", "examples", "framework");
     private static final Path LAMBDA_EXAMPLES = Path.of("..", "examples", "lambda");
+    private static final Path APPWRAPPER_EXAMPLES = Path.of("..", "examples", "appwrapper");
     private static final List<LocalCluster.Addon> addons = new ArrayList<>();
     private static TestCluster cluster;
     private String namespace;
@@ -357,5 +358,69 @@ class ExamplesIT {
                     .withName("expose-decorator").delete();
             client.namespaces().withName("expose-system").delete();
         }
+    }
+
+    // ----- AppWrappers and the queue ----------------------------------------------------------------------------------
+
+    private void applyAppWrapperExample(String file) throws Exception {
+        var apply = cluster.kubectl().run(null, "-n", namespace, "apply", "-f", APPWRAPPER_EXAMPLES.resolve(file).toString());
+        assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
+    }
+
+    private io.capstan.appwrapper.api.AppWrapperStatus appWrapperStatus(String name) {
+        var appWrapper = client.resources(io.capstan.appwrapper.api.AppWrapper.class).inNamespace(namespace).withName(name).get();
+        return appWrapper == null || appWrapper.getStatus() == null ? new io.capstan.appwrapper.api.AppWrapperStatus()
+                : appWrapper.getStatus();
+    }
+
+    @Test
+    void theQueuedJobsRunTwoAtATimeWithinTheirQueueAndTheGangIsAdmittedWhole() throws Exception {
+        applyAppWrapperExample("queue.yaml");
+        applyAppWrapperExample("queued-jobs.yaml");
+        List<String> jobs = List.of("train-1", "train-2", "train-3");
+        var workloads = client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "Workload").inNamespace(namespace);
+        java.util.Set<String> waitedWithAReason = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+            for (var workload : workloads.list().getItems()) {
+                if (String.valueOf(workload.getAdditionalProperties().get("status")).contains("insufficient quota for cpu")) {
+                    waitedWithAReason.add(workload.getMetadata().getName());
+                }
+            }
+            long running = jobs.stream().filter(j -> "Running".equals(appWrapperStatus(j).phase)).count();
+            assertThat(running).as("the queue's half CPU holds two quarter-CPU jobs").isLessThanOrEqualTo(2);
+            assertThat(jobs).allSatisfy(j -> assertThat(appWrapperStatus(j).phase).isEqualTo("Succeeded"));
+        });
+        assertThat(waitedWithAReason).as("one waited, and said why").isNotEmpty();
+        var logs = cluster.kubectl().run(null, "-n", namespace, "logs", "job/train-3");
+        assertThat(logs.out()).contains("train-3 done");
+
+        applyAppWrapperExample("gang.yaml");
+        Awaitility.await().atMost(Duration.ofMinutes(2)).untilAsserted(() ->
+                assertThat(appWrapperStatus("sample-gang").phase).isEqualTo("Succeeded"));
+        assertThat(client.pods().inNamespace(namespace).withLabel("kueue.x-k8s.io/podset").list().getItems())
+                .extracting(p -> p.getMetadata().getLabels().get("kueue.x-k8s.io/podset"))
+                .contains("sample-gang-0", "sample-gang-1");
+        client.resources(io.capstan.appwrapper.api.AppWrapper.class).inNamespace(namespace).delete();
+        cluster.kubectl().run(null, "delete", "-f", APPWRAPPER_EXAMPLES.resolve("queue.yaml").toString(), "-n", namespace);
+    }
+
+    @Test
+    void theStandaloneJobSucceedsAndTheServiceRunsUntilDeleted() throws Exception {
+        applyAppWrapperExample("job.yaml");
+        applyAppWrapperExample("deployment-service.yaml");
+        Awaitility.await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
+            assertThat(appWrapperStatus("sample-job").phase).isEqualTo("Succeeded");
+            var service = appWrapperStatus("sample-service");
+            assertThat(service.phase).isEqualTo("Running");
+            assertThat(service.isTrue(io.capstan.appwrapper.api.AppWrapperStatus.PODS_READY)).isTrue();
+        });
+        assertThat(client.services().inNamespace(namespace).withName("sample-service").get()).isNotNull();
+
+        client.resources(io.capstan.appwrapper.api.AppWrapper.class).inNamespace(namespace).withName("sample-service").delete();
+        Awaitility.await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+            assertThat(client.apps().deployments().inNamespace(namespace).withName("sample-service").get()).isNull();
+            assertThat(client.pods().inNamespace(namespace).withLabel("workload.codeflare.dev/appwrapper", "sample-service")
+                    .list().getItems()).isEmpty();
+        });
     }
 }
