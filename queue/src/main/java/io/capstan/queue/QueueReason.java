@@ -5,7 +5,9 @@ import io.capstan.runtime.events.EventReason;
 /** The Events the admission queue records on what it queues. */
 public enum QueueReason implements EventReason {
     /** Its Workload was admitted: the AppWrapper may run, with the flavors it was given. */
-    Admitted(Type.Normal);
+    Admitted(Type.Normal),
+    /** Its Workload was evicted (preempted): the AppWrapper is suspended, and queues again once it holds nothing. */
+    Evicted(Type.Warning);
 
     private final Type type;
 

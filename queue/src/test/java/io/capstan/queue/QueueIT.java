@@ -86,9 +86,15 @@ class QueueIT {
         }
     }
 
+    /** The test's cluster-scoped names (flavor, ClusterQueue, priority classes): its namespace, cut short. */
+    private String cqName() {
+        String name = namespace.length() > 40 ? namespace.substring(0, 40) : namespace;
+        return name.replaceAll("-+$", "");
+    }
+
     /** A flavor, a ClusterQueue with {@code cpu} CPUs for every namespace, and a LocalQueue in the test's namespace. */
     private String queueSetup(String cpu, String strategy, String flavorSpec) {
-        String cq = namespace.length() > 50 ? namespace.substring(0, 50) : namespace;
+        String cq = cqName();
         apply("""
                 apiVersion: kueue.x-k8s.io/v1beta1
                 kind: ResourceFlavor
@@ -119,13 +125,17 @@ class QueueIT {
 
     /** A queued AppWrapper around a one-pod Job asking for {@code cpu}, whose pod runs {@code runSeconds}. */
     private void queuedAppWrapper(String name, String queue, String cpu, String runSeconds) {
+        queuedAppWrapper(name, queue, cpu, runSeconds, "");
+    }
+
+    private void queuedAppWrapper(String name, String queue, String cpu, String runSeconds, String priorityClass) {
         apply("""
                 apiVersion: workload.codeflare.dev/v1beta2
                 kind: AppWrapper
                 metadata:
                   name: %s
                   namespace: %s
-                  labels: {kueue.x-k8s.io/queue-name: %s}
+                  labels: {kueue.x-k8s.io/queue-name: %s%s}
                 spec:
                   components:
                   - template:
@@ -143,7 +153,8 @@ class QueueIT {
                             - name: main
                               image: capstan/test
                               resources: {requests: {cpu: "%s", memory: 100Mi}}
-                """.formatted(name, namespace, queue, name, runSeconds, NODE, cpu));
+                """.formatted(name, namespace, queue, priorityClass.isEmpty() ? ""
+                        : ", kueue.x-k8s.io/priority-class: " + priorityClass, name, runSeconds, NODE, cpu));
     }
 
     private String phase(String name) {
@@ -264,7 +275,7 @@ class QueueIT {
                 kind: LocalQueue
                 metadata: {name: nowhere, namespace: %s}
                 spec: {clusterQueue: %s}
-                """.formatted(namespace, namespace.length() > 50 ? namespace.substring(0, 50) : namespace));
+                """.formatted(namespace, cqName()));
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("lost")).isEqualTo("Succeeded"));
     }
 
@@ -286,5 +297,50 @@ class QueueIT {
             assertThat(phase("small")).isEqualTo("Succeeded");
         });
         assertThat(clusterQueue(cq).path("spec").path("queueingStrategy").asText()).isEqualTo("StrictFIFO");
+    }
+
+    @Test
+    void aHigherPriorityAppWrapperPreemptsALowerOneWhichQueuesAgainAndRunsWhenQuotaComesBack() {
+        String cq = cqName();
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: WorkloadPriorityClass
+                metadata: {name: %s-low}
+                value: 10
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: WorkloadPriorityClass
+                metadata: {name: %s-high}
+                value: 1000
+                """.formatted(cq, cq));
+        queueSetup("2", "BestEffortFIFO", "{}");
+        client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).edit(q -> {
+            q.getAdditionalProperties().put("spec", new java.util.LinkedHashMap<>((Map<?, ?>) q.getAdditionalProperties()
+                    .get("spec")));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> spec = (Map<String, Object>) q.getAdditionalProperties().get("spec");
+            spec.put("preemption", Map.of("withinClusterQueue", "LowerPriority"));
+            return q;
+        });
+        queuedAppWrapper("background", "team", "2", "6", cq + "-low");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("background")).isEqualTo("Running"));
+
+        queuedAppWrapper("urgent", "team", "2", "2", cq + "-high");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(phase("urgent")).isEqualTo("Succeeded");
+            JsonNode evicted = workloadOf("background");
+            assertThat(condition(evicted, Kueue.PREEMPTED)).startsWith("True/InClusterQueue");
+            assertThat(condition(evicted, Kueue.REQUEUED)).startsWith("True/Preempted");
+        });
+        assertThat(workloadOf("urgent").path("spec").path("priority").asInt()).isEqualTo(1000);
+        // Back in the queue, it runs again once the urgent one gave the quota back, and finishes.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(phase("background")).isEqualTo("Succeeded");
+            assertThat(condition(workloadOf("background"), Kueue.FINISHED)).startsWith("True/Succeeded");
+        });
+        assertThat(client.v1().events().inNamespace(namespace).list().getItems()).anySatisfy(e -> {
+            assertThat(e.getInvolvedObject().getName()).isEqualTo("background");
+            assertThat(e.getReason()).isEqualTo("Evicted");
+        });
     }
 }

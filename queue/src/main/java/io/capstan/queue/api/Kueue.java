@@ -28,6 +28,9 @@ public final class Kueue {
     public static final String QUOTA_RESERVED = "QuotaReserved";
     public static final String ADMITTED = "Admitted";
     public static final String FINISHED = "Finished";
+    public static final String EVICTED = "Evicted";
+    public static final String PREEMPTED = "Preempted";
+    public static final String REQUEUED = "Requeued";
 
     private Kueue() {
     }

@@ -113,12 +113,16 @@ public final class AppWrapperWorkloads implements LeaderWork {
             return Result.done();
         }
         JsonNode workloadStatus = serialization.convertValue(workload, JsonNode.class).path("status");
-        boolean admitted = Scheduler.isTrue(workloadStatus, Kueue.ADMITTED) && !Scheduler.isTrue(workloadStatus,
-                Kueue.FINISHED);
+        boolean admitted = Scheduler.isTrue(workloadStatus, Kueue.ADMITTED)
+                && !Scheduler.isTrue(workloadStatus, Kueue.FINISHED) && !Scheduler.isTrue(workloadStatus, Kueue.EVICTED);
         if (admitted && (appWrapper.getSpec().suspended() || !hasPodSetInfos(appWrapper))) {
             run(appWrapper, workloadStatus.path("admission"));
         } else if (!admitted && !appWrapper.getSpec().suspended()) {
             suspend(appWrapper);
+            if (Scheduler.isTrue(workloadStatus, Kueue.EVICTED)) {
+                events.record(appWrapper, QueueReason.Evicted, "Suspended: its Workload %s was evicted (%s)", name,
+                        message(workloadStatus, Kueue.EVICTED));
+            }
         }
         return Result.done();
     }
@@ -227,6 +231,15 @@ public final class AppWrapperWorkloads implements LeaderWork {
         }
         patch.addObject().put("op", "add").put("path", "/spec/suspend").put("value", true);
         write(appWrapper, patch);
+    }
+
+    private static String message(JsonNode status, String type) {
+        for (JsonNode condition : status.path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return condition.path("message").asText();
+            }
+        }
+        return "";
     }
 
     private static boolean hasPodSetInfos(AppWrapper appWrapper) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.api.AppWrapperStatus;
 import io.capstan.queue.api.Kueue;
+import io.capstan.queue.model.Preemption;
 import io.capstan.queue.model.QuotaBook;
 import io.capstan.queue.model.QuotaBook.Assignment;
 import io.capstan.queue.model.QuotaBook.PodSetRequest;
@@ -128,7 +129,7 @@ public final class Scheduler implements LeaderWork {
 
     /** A ClusterQueue as the cycle uses it. */
     private record QueueSpec(String name, QuotaBook.Queue quota, boolean strictFifo, LabelSelector namespaceSelector,
-            boolean stopped, String inactive) {
+            boolean stopped, String inactive, Preemption.Policy preemption) {
     }
 
     /** A Workload of this cycle: its object, the status it builds on, its queue and what it asks for. */
@@ -170,6 +171,7 @@ public final class Scheduler implements LeaderWork {
         QuotaBook book = new QuotaBook(queues.values().stream().map(QueueSpec::quota).toList());
 
         Map<String, List<Entry>> pendingByQueue = new TreeMap<>();
+        List<Preemption.Admitted<Entry>> admitted = new ArrayList<>();
         Map<String, Integer> admittedByQueue = new HashMap<>();
         Map<String, int[]> localCounts = new HashMap<>();
         Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
@@ -188,8 +190,15 @@ public final class Scheduler implements LeaderWork {
                 persist(entry);
                 continue;
             }
+            if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && isTrue(entry.status, Kueue.EVICTED)
+                    && ownerInactive(object)) {
+                // Its AppWrapper is suspended and holds nothing any more: the quota goes back, and it queues again.
+                requeue(entry, now);
+            }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED)) {
                 String queue = entry.status.path("admission").path("clusterQueue").asText();
+                admitted.add(new Preemption.Admitted<>(entry, queue, entry.priority(), entry.created(),
+                        transitionTime(entry.status, Kueue.QUOTA_RESERVED), assignmentsOf(entry.status)));
                 book.add(queue, assignmentsOf(entry.status));
                 admittedByQueue.merge(queue, 1, Integer::sum);
                 localCounts.computeIfAbsent(entry.localQueue, k -> new int[2])[1]++;
@@ -232,7 +241,9 @@ public final class Scheduler implements LeaderWork {
                         addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), fit.assignments());
                         continue;
                     }
-                    pending(entry, "Pending", "couldn't assign flavors: " + fit.reason(), now);
+                    String preempting = preempt(book, queue, entry, admitted, now);
+                    pending(entry, "Pending", preempting != null ? preempting : "couldn't assign flavors: " + fit.reason(),
+                            now);
                     if (queue.strictFifo()) {
                         blockedBy = "Workload " + entry.object.getMetadata().getName();
                     }
@@ -309,23 +320,18 @@ public final class Scheduler implements LeaderWork {
         LabelSelector namespaceSelector = selector.isObject() ? serialization.convertValue(selector, LabelSelector.class)
                 : null;
         String stopPolicy = spec.path("stopPolicy").asText("None");
+        Preemption.Policy preemption = new Preemption.Policy(
+                Preemption.WithinClusterQueue.valueOf(spec.path("preemption").path("withinClusterQueue").asText("Never")),
+                Preemption.ReclaimWithinCohort.valueOf(spec.path("preemption").path("reclaimWithinCohort").asText("Never")));
         return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
                 "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
-                !"None".equals(stopPolicy), inactive);
+                !"None".equals(stopPolicy), inactive, preemption);
     }
 
     /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
     private String finishedOwner(GenericKubernetesResource workload) {
-        var owner = workload.getMetadata().getOwnerReferences() == null ? null : workload.getMetadata()
-                .getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())
-                        && AppWrapper.KIND.equals(o.getKind())).findFirst().orElse(null);
-        if (owner == null) {
-            return null;
-        }
-        AppWrapper appWrapper = appWrappers.getIndexer().getByKey(workload.getMetadata().getNamespace() + "/"
-                + owner.getName());
-        if (appWrapper == null || !owner.getUid().equals(appWrapper.getMetadata().getUid())
-                || appWrapper.getStatus() == null) {
+        AppWrapper appWrapper = owner(workload);
+        if (appWrapper == null || appWrapper.getStatus() == null) {
             return null;
         }
         AppWrapperStatus status = appWrapper.getStatus();
@@ -334,6 +340,108 @@ public final class Scheduler implements LeaderWork {
             case Failed -> status.isTrue(AppWrapperStatus.RESOURCES_DEPLOYED) ? null : "Failed";
             default -> null;
         };
+    }
+
+    /** The AppWrapper that owns the Workload, as cached, or null. */
+    private AppWrapper owner(GenericKubernetesResource workload) {
+        var owner = workload.getMetadata().getOwnerReferences() == null ? null : workload.getMetadata()
+                .getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())
+                        && AppWrapper.KIND.equals(o.getKind())).findFirst().orElse(null);
+        if (owner == null) {
+            return null;
+        }
+        AppWrapper appWrapper = appWrappers.getIndexer().getByKey(workload.getMetadata().getNamespace() + "/"
+                + owner.getName());
+        return appWrapper != null && owner.getUid().equals(appWrapper.getMetadata().getUid()) ? appWrapper : null;
+    }
+
+    // ----- preemption ----------------------------------------------------------------------------------------------
+
+    /**
+     * Evicts what the queue's preemption policies allow so that the entry fits, or waits for the evictions already
+     * under way; null when preemption cannot make it fit. An evicted Workload keeps its quota until its AppWrapper
+     * has removed everything ({@link #requeue}).
+     */
+    private String preempt(QuotaBook book, QueueSpec queue, Entry entry, List<Preemption.Admitted<Entry>> admitted,
+            Instant now) {
+        if (queue.preemption().never()) {
+            return null;
+        }
+        List<PodSetRequest> podSets = podSetsOf(entry.spec);
+        QuotaBook withoutEvicting = book.copy();
+        List<Preemption.Admitted<Entry>> notEvicting = new ArrayList<>();
+        int evicting = 0;
+        for (Preemption.Admitted<Entry> workload : admitted) {
+            if (isTrue(workload.key().status, Kueue.EVICTED)) {
+                withoutEvicting.remove(workload.queue(), workload.assignments());
+                evicting++;
+            } else {
+                notEvicting.add(workload);
+            }
+        }
+        if (evicting > 0 && withoutEvicting.fit(queue.name(), podSets).fits()) {
+            return "waiting for " + evicting + " preempted workload(s) to release their quota";
+        }
+        List<Preemption.Admitted<Entry>> victims = Preemption.victims(withoutEvicting, queue.name(), podSets,
+                entry.priority(), entry.created(), queue.preemption(), notEvicting);
+        if (victims.isEmpty()) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        for (Preemption.Admitted<Entry> victim : victims) {
+            Entry evicted = victim.key();
+            boolean sameQueue = victim.queue().equals(queue.name());
+            String message = "Preempted to accommodate Workload " + entry.key() + (sameQueue ? " in the ClusterQueue"
+                    : " of ClusterQueue " + queue.name() + " in the cohort");
+            setCondition(evicted.status, Kueue.EVICTED, "True", "Preempted", message, now);
+            setCondition(evicted.status, Kueue.PREEMPTED, "True", sameQueue ? "InClusterQueue" : "InCohortReclamation",
+                    message, now);
+            persist(evicted);
+            names.add(evicted.key().toString());
+            log.info("Preempting Workload {} for {}", evicted.key(), entry.key());
+        }
+        return "preempting " + String.join(", ", names);
+    }
+
+    /** An evicted Workload whose AppWrapper let go: its admission is taken back and it waits again. */
+    private void requeue(Entry entry, Instant now) {
+        String reason = conditionReason(entry.status, Kueue.EVICTED);
+        entry.status.remove("admission");
+        setCondition(entry.status, Kueue.QUOTA_RESERVED, "False", reason, "Evicted: quota released", now);
+        setCondition(entry.status, Kueue.ADMITTED, "False", reason, "Evicted", now);
+        setCondition(entry.status, Kueue.EVICTED, "False", "QuotaReleased", "The evicted workload released its quota",
+                now);
+        setCondition(entry.status, Kueue.REQUEUED, "True", reason, "Requeued after eviction", now);
+        persist(entry);
+    }
+
+    /** The Workload's AppWrapper is suspended and reserves no quota. */
+    private boolean ownerInactive(GenericKubernetesResource workload) {
+        AppWrapper appWrapper = owner(workload);
+        if (appWrapper == null) {
+            return true;
+        }
+        AppWrapperStatus status = appWrapper.getStatus();
+        return status == null || (!status.isTrue(AppWrapperStatus.QUOTA_RESERVED)
+                && (status.phase() == AppWrapperStatus.Phase.Suspended || status.phase() == AppWrapperStatus.Phase.Empty));
+    }
+
+    private static Instant transitionTime(JsonNode status, String type) {
+        for (JsonNode condition : status.path("conditions")) {
+            if (type.equals(condition.path("type").asText()) && condition.hasNonNull("lastTransitionTime")) {
+                return Instant.parse(condition.path("lastTransitionTime").asText());
+            }
+        }
+        return Instant.EPOCH;
+    }
+
+    private static String conditionReason(JsonNode status, String type) {
+        for (JsonNode condition : status.path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return condition.path("reason").asText("Evicted");
+            }
+        }
+        return "Evicted";
     }
 
     // ----- Workload status -----------------------------------------------------------------------------------------

@@ -84,6 +84,27 @@ public final class QuotaBook {
         }
     }
 
+    /** Gives back what an admitted workload used. */
+    public void remove(String queue, List<Assignment> assignments) {
+        for (Assignment assignment : assignments) {
+            assignment.usage().forEach((resource, amount) -> {
+                String flavor = assignment.flavors().get(resource);
+                if (flavor != null) {
+                    usage.computeIfAbsent(queue, q -> new HashMap<>()).computeIfAbsent(flavor, f -> new TreeMap<>())
+                            .merge(resource, -amount, Long::sum);
+                }
+            });
+        }
+    }
+
+    /** A book with the same quotas and usage, to try things on. */
+    public QuotaBook copy() {
+        QuotaBook copy = new QuotaBook(List.copyOf(queues.values()));
+        usage.forEach((queue, flavors) -> flavors.forEach((flavor, resources) -> copy.usage
+                .computeIfAbsent(queue, q -> new HashMap<>()).put(flavor, new TreeMap<>(resources))));
+        return copy;
+    }
+
     public long used(String queue, String flavor, String resource) {
         return usage.getOrDefault(queue, Map.of()).getOrDefault(flavor, Map.of()).getOrDefault(resource, 0L);
     }

@@ -1,0 +1,112 @@
+package io.capstan.queue.model;
+
+import io.capstan.queue.model.QuotaBook.Assignment;
+import io.capstan.queue.model.QuotaBook.PodSetRequest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Kueue's classic preemption (kubernetes-sigs/kueue, site/content/en/docs/concepts/preemption.md): which admitted
+ * workloads a pending one may evict to fit. Candidates are the workloads of its own ClusterQueue that
+ * {@code withinClusterQueue} allows (lower priority; or, with {@code LowerOrNewerEqualPriority}, equal priority and
+ * newer) and those of other ClusterQueues of its cohort that borrow, as {@code reclaimWithinCohort} allows (any, or
+ * lower priority). They are taken — from borrowing queues first, lowest priority first, most recently admitted first —
+ * until the preemptor fits, then any that turn out not to be needed are given back. Pure.
+ */
+public final class Preemption {
+
+    /** A ClusterQueue's preemption policies. */
+    public enum WithinClusterQueue { Never, LowerPriority, LowerOrNewerEqualPriority }
+
+    public enum ReclaimWithinCohort { Never, LowerPriority, Any }
+
+    public record Policy(WithinClusterQueue withinClusterQueue, ReclaimWithinCohort reclaimWithinCohort) {
+        public static final Policy NEVER = new Policy(WithinClusterQueue.Never, ReclaimWithinCohort.Never);
+
+        public boolean never() {
+            return withinClusterQueue == WithinClusterQueue.Never && reclaimWithinCohort == ReclaimWithinCohort.Never;
+        }
+    }
+
+    /** An admitted workload that could be evicted. */
+    public record Admitted<K>(K key, String queue, int priority, Instant created, Instant admittedAt,
+            List<Assignment> assignments) {
+    }
+
+    private Preemption() {
+    }
+
+    /**
+     * The workloads to evict so that the preemptor fits, or an empty list when no allowed set of evictions makes it
+     * fit.
+     */
+    public static <K> List<Admitted<K>> victims(QuotaBook book, String queue, List<PodSetRequest> podSets, int priority,
+            Instant created, Policy policy, List<Admitted<K>> admitted) {
+        if (policy.never()) {
+            return List.of();
+        }
+        QuotaBook.Queue own = book.queue(queue);
+        List<Admitted<K>> candidates = new ArrayList<>();
+        for (Admitted<K> workload : admitted) {
+            if (workload.queue().equals(queue)) {
+                boolean allowed = switch (policy.withinClusterQueue()) {
+                    case Never -> false;
+                    case LowerPriority -> workload.priority() < priority;
+                    case LowerOrNewerEqualPriority -> workload.priority() < priority
+                            || (workload.priority() == priority && workload.created().isAfter(created));
+                };
+                if (allowed) {
+                    candidates.add(workload);
+                }
+            } else if (own.cohort() != null && book.queue(workload.queue()) != null
+                    && own.cohort().equals(book.queue(workload.queue()).cohort()) && borrows(book, workload.queue())) {
+                boolean allowed = switch (policy.reclaimWithinCohort()) {
+                    case Never -> false;
+                    case LowerPriority -> workload.priority() < priority;
+                    case Any -> true;
+                };
+                if (allowed) {
+                    candidates.add(workload);
+                }
+            }
+        }
+        // Borrowers of the cohort first (false sorts first), then the lowest priority, then the most recently admitted.
+        candidates.sort(Comparator.<Admitted<K>, Boolean>comparing(w -> w.queue().equals(queue))
+                .thenComparingInt(Admitted::priority)
+                .thenComparing(Admitted::admittedAt, Comparator.reverseOrder()));
+        QuotaBook trial = book.copy();
+        List<Admitted<K>> taken = new ArrayList<>();
+        for (Admitted<K> candidate : candidates) {
+            trial.remove(candidate.queue(), candidate.assignments());
+            taken.add(candidate);
+            if (trial.fit(queue, podSets).fits()) {
+                // Give back, last taken first, every one the preemptor can do without.
+                for (int i = taken.size() - 1; i >= 0; i--) {
+                    Admitted<K> victim = taken.get(i);
+                    trial.add(victim.queue(), victim.assignments());
+                    if (trial.fit(queue, podSets).fits()) {
+                        taken.remove(i);
+                    } else {
+                        trial.remove(victim.queue(), victim.assignments());
+                    }
+                }
+                return taken;
+            }
+        }
+        return List.of();
+    }
+
+    /** Whether a queue uses more than its nominal quota of anything. */
+    private static boolean borrows(QuotaBook book, String queue) {
+        for (var flavor : book.usage(queue).entrySet()) {
+            for (String resource : flavor.getValue().keySet()) {
+                if (book.borrowed(queue, flavor.getKey(), resource) > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
