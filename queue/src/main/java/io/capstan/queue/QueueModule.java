@@ -3,6 +3,7 @@ package io.capstan.queue;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.controller.AppWrapperWorkloads;
+import io.capstan.queue.controller.FrameworkWorkloads;
 import io.capstan.queue.controller.Scheduler;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Crds;
@@ -16,8 +17,8 @@ import java.util.List;
 
 /**
  * The admission queue as a module of the operator: Kueue's {@code kueue.x-k8s.io} ResourceFlavor, ClusterQueue,
- * LocalQueue, WorkloadPriorityClass and Workload, served where Kueue is not installed, admitting queued AppWrappers as
- * whole gangs. Where Kueue is installed it stands aside, and Kueue drives AppWrappers as it drives the peer's.
+ * LocalQueue, WorkloadPriorityClass and Workload, served where Kueue is not installed, admitting queued AppWrappers and
+ * Frameworks as whole gangs. Where Kueue is installed it stands aside, and Kueue drives AppWrappers as it drives the peer's.
  */
 public final class QueueModule implements OperatorModule {
 
@@ -61,13 +62,23 @@ public final class QueueModule implements OperatorModule {
                 Operator.rule(Kueue.GROUP, List.of("clusterqueues/status", "localqueues/status", "workloads/status"),
                         List.of("get", "update", "patch")),
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),
+                Operator.rule(io.capstan.framework.api.Framework.GROUP, List.of("frameworks"),
+                        List.of("get", "list", "watch", "update", "patch")),
                 Operator.rule("", List.of("namespaces"), List.of("get", "list", "watch")));
     }
 
+    /** Frameworks are queued too where their CRD is installed (by the framework module, or before). */
     @Override
     public void addTo(Manager manager) {
-        manager.add(new Scheduler(manager.client(), manager.informers(), manager.metrics().registry(), Clock.systemUTC()));
+        boolean frameworks = manager.client().apiextensions().v1().customResourceDefinitions()
+                .withName("frameworks." + io.capstan.framework.api.Framework.GROUP).get() != null;
+        manager.add(new Scheduler(manager.client(), manager.informers(), frameworks, manager.metrics().registry(),
+                Clock.systemUTC()));
         manager.add(new AppWrapperWorkloads(manager.client(), manager.informers(), manager.eventRecorder("kueue"),
                 manager.metrics().registry()));
+        if (frameworks) {
+            manager.add(new FrameworkWorkloads(manager.client(), manager.informers(), manager.eventRecorder("kueue"),
+                    manager.metrics().registry()));
+        }
     }
 }

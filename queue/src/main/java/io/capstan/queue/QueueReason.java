@@ -6,6 +6,8 @@ import io.capstan.runtime.events.EventReason;
 public enum QueueReason implements EventReason {
     /** Its Workload was admitted: the AppWrapper may run, with the flavors it was given. */
     Admitted(Type.Normal),
+    /** Its Workload waits: why (told again when the reason changes). */
+    Pending(Type.Normal),
     /** Its Workload was evicted (preempted): the AppWrapper is suspended, and queues again once it holds nothing. */
     Evicted(Type.Warning);
 

@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.capstan.appwrapper.AppWrapperModule;
 import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.framework.FrameworkModule;
+import io.capstan.framework.api.Framework;
+import io.capstan.framework.api.FrameworkState;
 import io.capstan.node.ServingCertificate;
 import io.capstan.node.VirtualNode;
 import io.capstan.node.node.VirtualNodeTaint;
@@ -56,7 +59,7 @@ class QueueIT {
         node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
                 "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
                 new SimpleMeterRegistry());
-        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule(), new QueueModule()),
+        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule(), new FrameworkModule(), new QueueModule()),
                 new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
     }
 
@@ -342,5 +345,73 @@ class QueueIT {
             assertThat(e.getInvolvedObject().getName()).isEqualTo("background");
             assertThat(e.getReason()).isEqualTo("Evicted");
         });
+    }
+
+    private void queuedFramework(String name, int tasks, String cpu, String runSeconds) {
+        apply("""
+                apiVersion: frameworkcontroller.microsoft.com/v1
+                kind: Framework
+                metadata:
+                  name: %s
+                  namespace: %s
+                  labels: {kueue.x-k8s.io/queue-name: team}
+                spec:
+                  executionType: Start
+                  retryPolicy: {fancyRetryPolicy: false, maxRetryCount: 0}
+                  taskRoles:
+                  - name: worker
+                    taskNumber: %d
+                    frameworkAttemptCompletionPolicy: {minFailedTaskCount: 1, minSucceededTaskCount: %d}
+                    task:
+                      retryPolicy: {fancyRetryPolicy: false, maxRetryCount: 0}
+                      pod:
+                        metadata:
+                          annotations: {mock.capstan.io/run-seconds: "%s"}
+                        spec:
+                          nodeName: %s
+                          restartPolicy: Never
+                          containers:
+                          - {name: main, image: capstan/test, resources: {requests: {cpu: "%s"}}}
+                """.formatted(name, namespace, tasks, tasks, runSeconds, NODE, cpu));
+    }
+
+    private FrameworkState frameworkState(String name) {
+        Framework framework = client.resources(Framework.class).inNamespace(namespace).withName(name).get();
+        return framework == null || framework.getStatus() == null ? null : framework.getStatus().state;
+    }
+
+    @Test
+    void queuedFrameworksAreAdmittedAsGangsOfTheirTaskRolesAndCreateNothingBefore() throws Exception {
+        queueSetup("2", "BestEffortFIFO", "{}");
+        queuedFramework("fwa", 2, "1", "3");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.pods().inNamespace(namespace)
+                .withLabel("FC_FRAMEWORK_NAME", "fwa").list().getItems()).hasSize(2));
+        queuedFramework("fwb", 2, "1", "1");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode waiting = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).list().getItems()
+                    .stream().filter(w -> w.getMetadata().getName().startsWith("framework-fwb-"))
+                    .map(w -> SERIALIZATION.convertValue(w, JsonNode.class)).findFirst().orElseThrow();
+            assertThat(waiting.path("spec").path("podSets").path(0).path("name").asText()).isEqualTo("worker");
+            assertThat(waiting.path("spec").path("podSets").path(0).path("count").asInt()).isEqualTo(2);
+            assertThat(condition(waiting, Kueue.QUOTA_RESERVED)).contains("insufficient quota for cpu");
+            assertThat(client.v1().events().inNamespace(namespace).list().getItems()).anySatisfy(e -> {
+                assertThat(e.getInvolvedObject().getName()).isEqualTo("fwb");
+                assertThat(e.getReason()).isEqualTo("Pending");
+                assertThat(e.getMessage()).contains("insufficient quota for cpu");
+            });
+        });
+        assertThat(client.configMaps().inNamespace(namespace).withLabel("FC_FRAMEWORK_NAME", "fwb").list().getItems())
+                .as("no attempt before admission").isEmpty();
+        assertThat(client.pods().inNamespace(namespace).withLabel("FC_FRAMEWORK_NAME", "fwb").list().getItems()).isEmpty();
+
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            assertThat(frameworkState("fwa")).isEqualTo(FrameworkState.Completed);
+            assertThat(frameworkState("fwb")).isEqualTo(FrameworkState.Completed);
+        });
+        assertThat(client.resources(Framework.class).inNamespace(namespace).withName("fwb").get().getStatus()
+                .attemptStatus.completionStatus.code).isZero();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.genericKubernetesResources(
+                Kueue.WORKLOADS).inNamespace(namespace).list().getItems()).hasSize(2).allSatisfy(w -> assertThat(
+                        condition(SERIALIZATION.convertValue(w, JsonNode.class), Kueue.FINISHED)).startsWith("True/Succeeded")));
     }
 }

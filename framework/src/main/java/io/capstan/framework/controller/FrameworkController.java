@@ -10,6 +10,7 @@ import io.capstan.framework.api.TaskRoleStatus;
 import io.capstan.framework.api.TaskState;
 import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.PodFailureClassifier;
+import io.capstan.framework.model.QueueAdmission;
 import io.capstan.framework.model.StatusCompression;
 import io.capstan.runtime.controller.ClusterAccess;
 import io.capstan.runtime.controller.Controller;
@@ -105,9 +106,10 @@ public final class FrameworkController implements LeaderWork {
         log.debug("Framework controller configuration:\n{}", config.describe());
         frameworks.addEventHandler(new FrameworkBookkeeping());
         pods.addEventHandler(new PodBookkeeping());
-        // Only spec and metadata changes of a Framework matter: this controller's own status writes do not loop back.
-        // Its ConfigMaps and pods carry its name in a label (the pods are owned by the ConfigMap, not the Framework).
-        Watches.of(controller).forPrimary(frameworks, Watches::specOrDeletionChanged)
+        // Only spec and deletion changes of a Framework matter, and a queue's admission: this controller's own status
+        // writes do not loop back. Its ConfigMaps and pods carry its name in a label (the pods are owned by the ConfigMap, not the Framework).
+        Watches.of(controller).forPrimary(frameworks, (before, after) -> Watches.specOrDeletionChanged(before, after)
+                        || QueueAdmission.changed(before, after))
                 .watches(configMaps, FrameworkController::frameworkOf)
                 .watches(pods, FrameworkController::frameworkOf);
     }

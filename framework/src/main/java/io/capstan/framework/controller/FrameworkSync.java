@@ -20,6 +20,7 @@ import io.capstan.framework.api.TaskStatus;
 import io.capstan.framework.model.CompletionPolicy;
 import io.capstan.framework.model.PodCreationErrors;
 import io.capstan.framework.model.PodFailureClassifier;
+import io.capstan.framework.model.QueueAdmission;
 import io.capstan.framework.model.RetryDecision;
 import io.capstan.framework.model.TaskPods;
 import io.capstan.framework.model.Timestamps;
@@ -323,6 +324,10 @@ final class FrameworkSync {
             }
             case AttemptCreationPending -> {
                 if (execution == ExecutionType.Create || framework.getMetadata().getDeletionTimestamp() != null) {
+                    return timer;
+                }
+                if (execution != ExecutionType.Stop && QueueAdmission.awaited(framework)) {
+                    // Queued: the admission annotation wakes it.
                     return timer;
                 }
                 if (execution == ExecutionType.Stop) {
@@ -796,6 +801,7 @@ final class FrameworkSync {
         try {
             pod = TaskPods.build(roleSpec.getTask().getPod(), new TaskPods.Identity(framework, role.name, role, task,
                     status.attemptStatus.id, status.attemptStatus.configMapUID), configMap);
+            QueueAdmission.place(pod, framework, role.name);
         } catch (IllegalArgumentException e) {
             completeTaskAttempt(role, task, CompletionCodes.status(new TaskAttemptCompletionStatus(),
                     CompletionCodes.POD_CREATION_PERMANENT_ERROR, "Failed to create Pod: " + e.getMessage()), true);

@@ -27,10 +27,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -49,9 +45,9 @@ public final class AppWrapperWorkloads implements LeaderWork {
     private final KubernetesSerialization serialization;
     private final EventRecorder events;
     private final SharedIndexInformer<AppWrapper> appWrappers;
-    private final SharedIndexInformer<GenericKubernetesResource> workloads;
+    private final SharedIndexInformer<GenericKubernetesResource> workloadCache;
     private final SharedIndexInformer<GenericKubernetesResource> flavors;
-    private final SharedIndexInformer<GenericKubernetesResource> priorityClasses;
+    private final Workloads workloads;
     private final Controller<ObjectKey> controller;
 
     public AppWrapperWorkloads(KubernetesClient client, Informers informers, EventRecorder events, MeterRegistry metrics) {
@@ -59,12 +55,12 @@ public final class AppWrapperWorkloads implements LeaderWork {
         this.serialization = client.getKubernetesSerialization();
         this.events = events;
         this.appWrappers = informers.informer(AppWrapper.class);
-        this.workloads = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
+        this.workloadCache = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
         this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
-        this.priorityClasses = informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE);
+        this.workloads = new Workloads(client, events, informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE));
         this.controller = Controller.<ObjectKey>builder("queue-appwrappers", this::sync).kind(AppWrapper.KIND)
                 .workers(4).metrics(metrics).build();
-        Watches.of(controller).forPrimary(appWrappers).owns(workloads, AppWrapper.GROUP, AppWrapper.KIND);
+        Watches.of(controller).forPrimary(appWrappers).owns(workloadCache, AppWrapper.GROUP, AppWrapper.KIND);
     }
 
     @Override
@@ -77,23 +73,10 @@ public final class AppWrapperWorkloads implements LeaderWork {
         controller.stop();
     }
 
-    /** Kueue's name for an AppWrapper's Workload: {@code appwrapper-NAME-HASH}, the hash telling instances apart. */
-    static String workloadName(AppWrapper appWrapper) {
-        String name = appWrapper.getMetadata().getName();
-        String prefix = "appwrapper-" + (name.length() > 240 ? name.substring(0, 240) : name);
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            sha1.update((AppWrapper.KIND + "/" + AppWrapper.GROUP + "/" + name + "/" + appWrapper.getMetadata().getUid())
-                    .getBytes(StandardCharsets.UTF_8));
-            return prefix + "-" + HexFormat.of().formatHex(sha1.digest()).substring(0, 5);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("no SHA-1 in this JVM", e);
-        }
-    }
-
     private Result sync(ObjectKey key) throws Exception {
         AppWrapper appWrapper = appWrappers.getIndexer().getByKey(key.toString());
         if (appWrapper == null || appWrapper.getMetadata().getDeletionTimestamp() != null) {
+            workloads.forget(key);
             return Result.done();
         }
         var labels = appWrapper.getMetadata().getLabels();
@@ -103,69 +86,45 @@ public final class AppWrapperWorkloads implements LeaderWork {
                 || status.phase() == AppWrapperStatus.Phase.Succeeded || status.phase() == AppWrapperStatus.Phase.Failed) {
             return Result.done();
         }
-        String name = workloadName(appWrapper);
-        GenericKubernetesResource workload = workloads.getIndexer().getByKey(key.namespace() + "/" + name);
+        String name = Workloads.name(appWrapper, AppWrapper.GROUP);
+        GenericKubernetesResource workload = workloadCache.getIndexer().getByKey(key.namespace() + "/" + name);
         if (workload == null) {
-            createWorkload(appWrapper, name, queueName);
+            workloads.create(appWrapper, name, queueName, podSets(appWrapper));
             if (!appWrapper.getSpec().suspended()) {
                 suspend(appWrapper);
             }
             return Result.done();
         }
-        JsonNode workloadStatus = serialization.convertValue(workload, JsonNode.class).path("status");
-        boolean admitted = Scheduler.isTrue(workloadStatus, Kueue.ADMITTED)
-                && !Scheduler.isTrue(workloadStatus, Kueue.FINISHED) && !Scheduler.isTrue(workloadStatus, Kueue.EVICTED);
+        JsonNode workloadStatus = Workloads.status(client, workload);
+        boolean admitted = Workloads.admitted(workloadStatus);
+        if (!admitted) {
+            workloads.tellWhyItWaits(appWrapper, workloadStatus);
+        }
         if (admitted && (appWrapper.getSpec().suspended() || !hasPodSetInfos(appWrapper))) {
             run(appWrapper, workloadStatus.path("admission"));
         } else if (!admitted && !appWrapper.getSpec().suspended()) {
             suspend(appWrapper);
             if (Scheduler.isTrue(workloadStatus, Kueue.EVICTED)) {
                 events.record(appWrapper, QueueReason.Evicted, "Suspended: its Workload %s was evicted (%s)", name,
-                        message(workloadStatus, Kueue.EVICTED));
+                        Workloads.message(workloadStatus, Kueue.EVICTED));
             }
         }
         return Result.done();
     }
 
-    private void createWorkload(AppWrapper appWrapper, String name, String queueName) throws Exception {
-        ObjectNode workload = JSON.createObjectNode();
-        workload.put("apiVersion", Kueue.API_VERSION).put("kind", "Workload");
-        ObjectNode metadata = workload.putObject("metadata");
-        metadata.put("name", name).put("namespace", appWrapper.getMetadata().getNamespace());
-        metadata.putArray("ownerReferences").addObject().put("apiVersion", AppWrapper.API_VERSION)
-                .put("kind", AppWrapper.KIND).put("name", appWrapper.getMetadata().getName())
-                .put("uid", appWrapper.getMetadata().getUid()).put("controller", true).put("blockOwnerDeletion", true);
-        ObjectNode spec = workload.putObject("spec");
-        spec.put("queueName", queueName);
-        ArrayNode podSets = spec.putArray("podSets");
+    /** One Workload podSet per AppWrapper podSet, named {@code NAME-INDEX} in order, with its pod template. */
+    private static ArrayNode podSets(AppWrapper appWrapper) throws PodSets.InvalidPodSetException {
+        ArrayNode podSets = JSON.createArrayNode();
         int index = 0;
         List<Component> components = appWrapper.getSpec().components;
         for (int i = 0; i < components.size(); i++) {
-            ComponentStatus componentStatus = appWrapper.getStatus().componentStatus.get(i);
-            for (PodSet podSet : componentStatus.podSets) {
+            for (PodSet podSet : appWrapper.getStatus().componentStatus.get(i).podSets) {
                 ObjectNode template = PodSets.podTemplate(components.get(i).template, podSet.path).deepCopy();
                 podSets.addObject().put("name", appWrapper.getMetadata().getName() + "-" + index++)
                         .put("count", podSet.replicasOrOne()).set("template", template);
             }
         }
-        String priorityClass = appWrapper.getMetadata().getLabels().get(Kueue.PRIORITY_CLASS_LABEL);
-        if (priorityClass != null) {
-            GenericKubernetesResource found = priorityClasses.getIndexer().getByKey(priorityClass);
-            int value = found == null ? 0 : serialization.convertValue(found, JsonNode.class).path("value").asInt(0);
-            spec.put("priority", value);
-            spec.putObject("priorityClassRef").put("group", Kueue.GROUP).put("kind", "WorkloadPriorityClass")
-                    .put("name", priorityClass);
-            // v1beta1's names for the same reference.
-            spec.put("priorityClassSource", "kueue.x-k8s.io/workloadpriorityclass").put("priorityClassName", priorityClass);
-        }
-        try {
-            client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(appWrapper.getMetadata().getNamespace())
-                    .resource(JSON.convertValue(workload, GenericKubernetesResource.class)).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 409) {
-                throw e;
-            }
-        }
+        return podSets;
     }
 
     /** Gives each podSet what its admission assigned, and lets the AppWrapper run. */
@@ -231,15 +190,6 @@ public final class AppWrapperWorkloads implements LeaderWork {
         }
         patch.addObject().put("op", "add").put("path", "/spec/suspend").put("value", true);
         write(appWrapper, patch);
-    }
-
-    private static String message(JsonNode status, String type) {
-        for (JsonNode condition : status.path("conditions")) {
-            if (type.equals(condition.path("type").asText())) {
-                return condition.path("message").asText();
-            }
-        }
-        return "";
     }
 
     private static boolean hasPodSetInfos(AppWrapper appWrapper) {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.api.AppWrapperStatus;
+import io.capstan.framework.api.Framework;
+import io.capstan.framework.api.FrameworkState;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.model.Preemption;
 import io.capstan.queue.model.QuotaBook;
@@ -70,11 +72,13 @@ public final class Scheduler implements LeaderWork {
     private final SharedIndexInformer<GenericKubernetesResource> localQueues;
     private final SharedIndexInformer<GenericKubernetesResource> workloads;
     private final SharedIndexInformer<AppWrapper> appWrappers;
+    private final SharedIndexInformer<Framework> frameworks;
     private final SharedIndexInformer<Namespace> namespaces;
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<GenericKubernetesResource, ObjectNode> workloadStatus;
 
-    public Scheduler(KubernetesClient client, Informers informers, MeterRegistry metrics, Clock clock) {
+    /** @param frameworks whether Frameworks are queued too (their CRD is installed) */
+    public Scheduler(KubernetesClient client, Informers informers, boolean frameworks, MeterRegistry metrics, Clock clock) {
         this.client = client;
         this.serialization = client.getKubernetesSerialization();
         this.clock = clock;
@@ -83,6 +87,7 @@ public final class Scheduler implements LeaderWork {
         this.localQueues = informers.genericInformer(Kueue.LOCAL_QUEUES, Selectors.NONE);
         this.workloads = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
         this.appWrappers = informers.informer(AppWrapper.class);
+        this.frameworks = frameworks ? informers.informer(Framework.class) : null;
         this.namespaces = informers.clusterWideInformer(Namespace.class, Selectors.NONE);
         this.controller = Controller.<ObjectKey>builder("queue-scheduler", key -> cycle()).kind("ClusterQueue")
                 .workers(1).metrics(metrics).build();
@@ -106,8 +111,12 @@ public final class Scheduler implements LeaderWork {
                 controller.queue().add(CYCLE);
             }
         };
-        for (SharedIndexInformer<? extends HasMetadata> informer : List.of(flavors, clusterQueues, localQueues, workloads,
-                appWrappers, namespaces)) {
+        List<SharedIndexInformer<? extends HasMetadata>> watched = new ArrayList<>(List.of(flavors, clusterQueues,
+                localQueues, workloads, appWrappers, namespaces));
+        if (this.frameworks != null) {
+            watched.add(this.frameworks);
+        }
+        for (SharedIndexInformer<? extends HasMetadata> informer : watched) {
             @SuppressWarnings("unchecked")
             SharedIndexInformer<HasMetadata> any = (SharedIndexInformer<HasMetadata>) informer;
             any.addEventHandler(wake);
@@ -197,8 +206,11 @@ public final class Scheduler implements LeaderWork {
             }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED)) {
                 String queue = entry.status.path("admission").path("clusterQueue").asText();
-                admitted.add(new Preemption.Admitted<>(entry, queue, entry.priority(), entry.created(),
-                        transitionTime(entry.status, Kueue.QUOTA_RESERVED), assignmentsOf(entry.status)));
+                if (frameworkOwner(object) == null) {
+                    // A Framework cannot be suspended and resumed, so it is never preempted.
+                    admitted.add(new Preemption.Admitted<>(entry, queue, entry.priority(), entry.created(),
+                            transitionTime(entry.status, Kueue.QUOTA_RESERVED), assignmentsOf(entry.status)));
+                }
                 book.add(queue, assignmentsOf(entry.status));
                 admittedByQueue.merge(queue, 1, Integer::sum);
                 localCounts.computeIfAbsent(entry.localQueue, k -> new int[2])[1]++;
@@ -330,6 +342,15 @@ public final class Scheduler implements LeaderWork {
 
     /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
     private String finishedOwner(GenericKubernetesResource workload) {
+        Framework framework = frameworkOwner(workload);
+        if (framework != null) {
+            var status = framework.getStatus();
+            if (status == null || status.state != FrameworkState.Completed) {
+                return null;
+            }
+            var completion = status.attemptStatus == null ? null : status.attemptStatus.completionStatus;
+            return completion != null && completion.code != null && completion.code == 0 ? "Succeeded" : "Failed";
+        }
         AppWrapper appWrapper = owner(workload);
         if (appWrapper == null || appWrapper.getStatus() == null) {
             return null;
@@ -340,6 +361,19 @@ public final class Scheduler implements LeaderWork {
             case Failed -> status.isTrue(AppWrapperStatus.RESOURCES_DEPLOYED) ? null : "Failed";
             default -> null;
         };
+    }
+
+    /** The Framework that owns the Workload, as cached, or null. */
+    private Framework frameworkOwner(GenericKubernetesResource workload) {
+        var owner = workload.getMetadata().getOwnerReferences() == null ? null : workload.getMetadata()
+                .getOwnerReferences().stream().filter(o -> Boolean.TRUE.equals(o.getController())
+                        && "Framework".equals(o.getKind())).findFirst().orElse(null);
+        if (owner == null || frameworks == null) {
+            return null;
+        }
+        Framework framework = frameworks.getIndexer().getByKey(workload.getMetadata().getNamespace() + "/"
+                + owner.getName());
+        return framework != null && owner.getUid().equals(framework.getMetadata().getUid()) ? framework : null;
     }
 
     /** The AppWrapper that owns the Workload, as cached, or null. */
@@ -419,7 +453,7 @@ public final class Scheduler implements LeaderWork {
     private boolean ownerInactive(GenericKubernetesResource workload) {
         AppWrapper appWrapper = owner(workload);
         if (appWrapper == null) {
-            return true;
+            return frameworkOwner(workload) == null;
         }
         AppWrapperStatus status = appWrapper.getStatus();
         return status == null || (!status.isTrue(AppWrapperStatus.QUOTA_RESERVED)
