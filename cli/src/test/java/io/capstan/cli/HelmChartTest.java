@@ -170,6 +170,20 @@ class HelmChartTest {
     }
 
     @Test
+    void queueConfigIsAKueueConfigurationTheOperatorLoads(@TempDir Path work) throws Exception {
+        List<HasMetadata> objects = render(template -> template.set("queueConfig.waitForPodsReady.enable", true)
+                .set("queueConfig.waitForPodsReady.timeout", "10m"));
+        ConfigMap config = objects.stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst()
+                .orElseThrow();
+        Path file = work.resolve("queue.yaml");
+        Files.writeString(file, config.getData().get("queue.yaml"));
+        io.capstan.queue.QueueConfig loaded = io.capstan.queue.QueueConfig.load(file);
+        assertThat(loaded.waitForPodsReady()).isTrue();
+        assertThat(loaded.timeout()).hasMinutes(10);
+        assertThat(operator(objects).getArgs()).contains("--config=queue=/etc/capstan/queue.yaml");
+    }
+
+    @Test
     void valuesTurnFeaturesOffAndScopeTheOperator() {
         List<HasMetadata> objects = render(template -> template
                 .set("webhook.enabled", false).set("leaderElection.enabled", false).set("replicaCount", 1)

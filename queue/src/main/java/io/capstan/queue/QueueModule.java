@@ -23,6 +23,23 @@ import java.util.List;
 public final class QueueModule implements OperatorModule {
 
     public static final String NAME = "queue";
+
+    private final QueueConfig config;
+
+    /** The module with Kueue's defaults (what the class path finds). */
+    public QueueModule() {
+        this(QueueConfig.DEFAULTS);
+    }
+
+    public QueueModule(QueueConfig config) {
+        this.config = config;
+    }
+
+    /** Kueue's own configuration file; the queue reads its waitForPodsReady. */
+    @Override
+    public QueueModule configuredFrom(java.nio.file.Path file) {
+        return new QueueModule(QueueConfig.load(file));
+    }
     private static final List<String> CRDS = List.of("resourceflavors", "clusterqueues", "localqueues",
             "workloadpriorityclasses", "workloads");
 
@@ -72,7 +89,7 @@ public final class QueueModule implements OperatorModule {
     public void addTo(Manager manager) {
         boolean frameworks = manager.client().apiextensions().v1().customResourceDefinitions()
                 .withName("frameworks." + io.capstan.framework.api.Framework.GROUP).get() != null;
-        manager.add(new Scheduler(manager.client(), manager.informers(), frameworks, manager.metrics().registry(),
+        manager.add(new Scheduler(manager.client(), manager.informers(), frameworks, config, manager.metrics().registry(),
                 Clock.systemUTC()));
         manager.add(new AppWrapperWorkloads(manager.client(), manager.informers(), manager.eventRecorder("kueue"),
                 manager.metrics().registry()));

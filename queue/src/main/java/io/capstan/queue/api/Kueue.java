@@ -31,6 +31,7 @@ public final class Kueue {
     public static final String EVICTED = "Evicted";
     public static final String PREEMPTED = "Preempted";
     public static final String REQUEUED = "Requeued";
+    public static final String PODS_READY = "PodsReady";
 
     private Kueue() {
     }

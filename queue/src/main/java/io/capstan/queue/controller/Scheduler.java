@@ -8,6 +8,7 @@ import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.api.AppWrapperStatus;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
+import io.capstan.queue.QueueConfig;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.model.Preemption;
 import io.capstan.queue.model.QuotaBook;
@@ -65,6 +66,7 @@ public final class Scheduler implements LeaderWork {
     private static final ObjectKey CYCLE = new ObjectKey(null, "cycle");
 
     private final KubernetesClient client;
+    private final QueueConfig config;
     private final KubernetesSerialization serialization;
     private final Clock clock;
     private final SharedIndexInformer<GenericKubernetesResource> flavors;
@@ -77,9 +79,14 @@ public final class Scheduler implements LeaderWork {
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<GenericKubernetesResource, ObjectNode> workloadStatus;
 
-    /** @param frameworks whether Frameworks are queued too (their CRD is installed) */
-    public Scheduler(KubernetesClient client, Informers informers, boolean frameworks, MeterRegistry metrics, Clock clock) {
+    /**
+     * @param frameworks whether Frameworks are queued too (their CRD is installed)
+     * @param config waitForPodsReady, from Kueue's configuration file
+     */
+    public Scheduler(KubernetesClient client, Informers informers, boolean frameworks, QueueConfig config,
+            MeterRegistry metrics, Clock clock) {
         this.client = client;
+        this.config = config;
         this.serialization = client.getKubernetesSerialization();
         this.clock = clock;
         this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
@@ -181,6 +188,8 @@ public final class Scheduler implements LeaderWork {
 
         Map<String, List<Entry>> pendingByQueue = new TreeMap<>();
         List<Preemption.Admitted<Entry>> admitted = new ArrayList<>();
+        Instant[] wake = {null};
+        boolean[] notReady = {false};
         Map<String, Integer> admittedByQueue = new HashMap<>();
         Map<String, int[]> localCounts = new HashMap<>();
         Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
@@ -204,6 +213,13 @@ public final class Scheduler implements LeaderWork {
                 // Its AppWrapper is suspended and holds nothing any more: the quota goes back, and it queues again.
                 requeue(entry, now);
             }
+            if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && !isTrue(entry.status, Kueue.EVICTED)) {
+                Instant deadline = watchPodsReady(entry, now);
+                if (deadline != null && (wake[0] == null || deadline.isBefore(wake[0]))) {
+                    wake[0] = deadline;
+                }
+                notReady[0] |= !isTrue(entry.status, Kueue.PODS_READY) && !isTrue(entry.status, Kueue.EVICTED);
+            }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED)) {
                 String queue = entry.status.path("admission").path("clusterQueue").asText();
                 if (frameworkOwner(object) == null) {
@@ -217,7 +233,20 @@ public final class Scheduler implements LeaderWork {
                 addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), assignmentsOf(entry.status));
                 continue;
             }
+            if (!entry.spec.path("active").asBoolean(true)) {
+                pending(entry, "Inactive", "The workload is deactivated (spec.active is false)", now);
+                continue;
+            }
             localCounts.computeIfAbsent(entry.localQueue, k -> new int[2])[0]++;
+            Instant requeueAt = requeueAt(entry.status);
+            if (requeueAt != null && now.isBefore(requeueAt)) {
+                pending(entry, "Pending", "requeued after its pods were not ready in time; back in the queue at "
+                        + requeueAt, now);
+                if (wake[0] == null || requeueAt.isBefore(wake[0])) {
+                    wake[0] = requeueAt;
+                }
+                continue;
+            }
             String problem = route(entry, queues);
             if (problem != null) {
                 pending(entry, "Inadmissible", problem, now);
@@ -238,6 +267,9 @@ public final class Scheduler implements LeaderWork {
                     pending(entry, "Inadmissible", queue.inactive(), now);
                 } else if (queue.stopped()) {
                     pending(entry, "Inadmissible", "ClusterQueue " + queue.name() + " is stopped", now);
+                } else if (config.waitForPodsReady() && config.blockAdmission() && notReady[0]) {
+                    pending(entry, "Pending", "waiting for the pods of admitted workloads to be ready (blockAdmission)",
+                            now);
                 } else if (blockedBy != null) {
                     pending(entry, "Pending", "waiting behind " + blockedBy + " (ClusterQueue " + queue.name()
                             + " is StrictFIFO)", now);
@@ -246,6 +278,7 @@ public final class Scheduler implements LeaderWork {
                     if (fit.fits()) {
                         book.add(queue.name(), fit.assignments());
                         admit(entry, queue.name(), fit.assignments(), now);
+                        notReady[0] = true;
                         admittedByQueue.merge(queue.name(), 1, Integer::sum);
                         int[] counts = localCounts.computeIfAbsent(entry.localQueue, k -> new int[2]);
                         counts[0]--;
@@ -273,7 +306,58 @@ public final class Scheduler implements LeaderWork {
             writeLocalQueueStatus(localQueue, localCounts.getOrDefault(key, new int[2]),
                     localUsage.getOrDefault(key, Map.of()), queues, now);
         }
-        return Result.done();
+        return wake[0] == null ? Result.done() : Result.requeueAfter(java.time.Duration.between(now, wake[0])
+                .plusMillis(100));
+    }
+
+    // ----- waitForPodsReady ---------------------------------------------------------------------------------------
+
+    /**
+     * Mirrors the owner's readiness into the Workload's {@code PodsReady} condition and, with waitForPodsReady, evicts
+     * a Workload whose pods were not ready within the timeout after admission (or, once ready, within the recovery
+     * timeout). The next deadline to look again at, or null.
+     */
+    private Instant watchPodsReady(Entry entry, Instant now) {
+        AppWrapper appWrapper = owner(entry.object);
+        if (appWrapper == null || appWrapper.getStatus() == null) {
+            return null;
+        }
+        AppWrapperStatus status = appWrapper.getStatus();
+        boolean ready = status.isTrue(AppWrapperStatus.PODS_READY) || status.phase() == AppWrapperStatus.Phase.Succeeded;
+        String before = reasonOf(entry.status, Kueue.PODS_READY);
+        if (ready) {
+            setCondition(entry.status, Kueue.PODS_READY, "True", "PodsReady", "All pods reached readiness", now);
+        } else if ("PodsReady".equals(before) || "WaitForRecovery".equals(before)) {
+            setCondition(entry.status, Kueue.PODS_READY, "False", "WaitForRecovery", "At least one pod has failed, "
+                    + "waiting for recovery", now);
+        } else {
+            setCondition(entry.status, Kueue.PODS_READY, "False", "WaitForStart", "Not all pods are ready or succeeded",
+                    now);
+        }
+        persist(entry);
+        if (!config.waitForPodsReady() || ready) {
+            return null;
+        }
+        boolean recovering = "WaitForRecovery".equals(reasonOf(entry.status, Kueue.PODS_READY));
+        if (recovering && config.recoveryTimeout() == null) {
+            return null;
+        }
+        Instant deadline = recovering ? transitionTime(entry.status, Kueue.PODS_READY).plus(config.recoveryTimeout())
+                : transitionTime(entry.status, Kueue.ADMITTED).plus(config.timeout());
+        if (now.isBefore(deadline)) {
+            return deadline;
+        }
+        String message = "Exceeded the PodsReady " + (recovering ? "recovery timeout " + config.recoveryTimeout()
+                : "timeout " + config.timeout());
+        setCondition(entry.status, Kueue.EVICTED, "True", "PodsReadyTimeout", message, now);
+        persist(entry);
+        log.info("Evicting Workload {}: {}", entry.key(), message);
+        return null;
+    }
+
+    private static Instant requeueAt(JsonNode status) {
+        JsonNode at = status.path("requeueState").path("requeueAt");
+        return at.isTextual() ? Instant.parse(at.asText()) : null;
     }
 
     /** Which ClusterQueue a pending Workload goes to, or why it cannot go to any. */
@@ -441,12 +525,49 @@ public final class Scheduler implements LeaderWork {
     private void requeue(Entry entry, Instant now) {
         String reason = conditionReason(entry.status, Kueue.EVICTED);
         entry.status.remove("admission");
+        removeCondition(entry.status, Kueue.PODS_READY);
+        if (reason.equals("PodsReadyTimeout")) {
+            int count = entry.status.path("requeueState").path("count").asInt(0) + 1;
+            ObjectNode requeueState = entry.status.putObject("requeueState");
+            requeueState.put("count", count);
+            if (config.backoffLimitCount() != null && count > config.backoffLimitCount()) {
+                deactivate(entry, count);
+            } else {
+                requeueState.put("requeueAt", now.plus(config.backoff(count)).toString());
+            }
+        }
         setCondition(entry.status, Kueue.QUOTA_RESERVED, "False", reason, "Evicted: quota released", now);
         setCondition(entry.status, Kueue.ADMITTED, "False", reason, "Evicted", now);
         setCondition(entry.status, Kueue.EVICTED, "False", "QuotaReleased", "The evicted workload released its quota",
                 now);
         setCondition(entry.status, Kueue.REQUEUED, "True", reason, "Requeued after eviction", now);
         persist(entry);
+    }
+
+    /** Kueue's deactivation after too many requeues: {@code spec.active} false, and it waits no more. */
+    private void deactivate(Entry entry, int count) {
+        ObjectNode patch = JSON.createObjectNode();
+        patch.putObject("spec").put("active", false);
+        try {
+            RawRequests.write(client, "PATCH", path(Kueue.WORKLOADS, entry.object), RawRequests.MERGE_PATCH,
+                    patch.toString());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+        }
+        // This cycle must see it too, not only the next one (the cache has not caught up).
+        entry.spec.put("active", false);
+        log.info("Deactivated Workload {} after {} requeues", entry.key(), count);
+    }
+
+    private static void removeCondition(ObjectNode status, String type) {
+        ArrayNode conditions = status.withArray("conditions");
+        for (int i = conditions.size() - 1; i >= 0; i--) {
+            if (type.equals(conditions.get(i).path("type").asText())) {
+                conditions.remove(i);
+            }
+        }
     }
 
     /** The Workload's AppWrapper is suspended and reserves no quota. */
@@ -467,6 +588,15 @@ public final class Scheduler implements LeaderWork {
             }
         }
         return Instant.EPOCH;
+    }
+
+    private static String reasonOf(JsonNode status, String type) {
+        for (JsonNode condition : status.path("conditions")) {
+            if (type.equals(condition.path("type").asText())) {
+                return condition.path("reason").asText();
+            }
+        }
+        return null;
     }
 
     private static String conditionReason(JsonNode status, String type) {
@@ -512,7 +642,8 @@ public final class Scheduler implements LeaderWork {
             return;
         }
         try {
-            workloadStatus.write(entry.object, entry.status);
+            // A copy: the entry's status may change again in this cycle, the one written must not.
+            workloadStatus.write(entry.object, entry.status.deepCopy());
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404 && e.getCode() != 422) {
                 throw e;
