@@ -1,5 +1,7 @@
 package io.capstan.cli;
 
+import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.appwrapper.api.AppWrapperStatus;
 import io.capstan.cluster.LocalCluster;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
@@ -28,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
@@ -37,18 +40,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-        header = "Create a Framework and follow it live until it completes.",
+        header = "Create a Framework or an AppWrapper and follow it live until it completes.",
         description = {"Creates the Framework in FILE and follows it: its state and attempts, each task's state, exit "
-                + "codes and retry decisions, and (unless --no-logs) its containers' output.",
+                + "codes and retry decisions, and (unless --no-logs) its containers' output. An AppWrapper is followed "
+                + "the same way: its phase and conditions, why it waits while queued, its pods and their output.",
             "",
             "The cluster is the embedded one when it is running, else the one of --kubeconfig, $KUBECONFIG or "
                 + "~/.kube/config.",
             "",
-            "Exit codes: 0 the Framework succeeded; 1 it failed, or was deleted before completing; 2 it could not be "
+            "Exit codes: 0 it succeeded; 1 it failed, or was deleted before completing; 2 it could not be "
                 + "created (the error says why)."})
 final class RunCommand implements Callable<Integer> {
 
-    @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE", description = "The Framework manifest.")
+    @Option(names = {"-f", "--filename"}, required = true, paramLabel = "FILE",
+            description = "The Framework or AppWrapper manifest.")
     Path file;
 
     @Option(names = {"-n", "--namespace"}, paramLabel = "NS",
@@ -58,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--kubeconfig", paramLabel = "FILE", description = "Cluster to use (default: see above).")
     Path kubeconfig;
 
-    @Option(names = "--replace", description = "Delete a Framework of the same name first, and wait until it is gone.")
+    @Option(names = "--replace", description = "Delete an object of the same name first, and wait until it is gone.")
     boolean replace;
 
     @Option(names = "--no-logs", description = "Do not stream the containers' output (streamed by default).")
@@ -77,12 +82,16 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("error: " + file + " does not exist or is not a file");
             return 2;
         }
+        var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+        String manifest = Files.readString(file);
+        if (AppWrapper.KIND.equals(kindOf(serialization, manifest))) {
+            return runAppWrapper(serialization, manifest);
+        }
         Framework framework;
         try {
-            framework = new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
-                    .unmarshal(Files.readString(file), Framework.class);
+            framework = serialization.unmarshal(manifest, Framework.class);
         } catch (RuntimeException e) {
-            System.err.println("error: " + file + " is not a Framework manifest: " + e.getMessage());
+            System.err.println("error: " + file + " is not a Framework or AppWrapper manifest: " + e.getMessage());
             return 2;
         }
         if (framework == null || framework.getMetadata() == null || framework.getMetadata().getName() == null) {
@@ -110,6 +119,144 @@ final class RunCommand implements Callable<Integer> {
             return KubeClients.loadConfig(local.kubeconfig());
         }
         return KubeClients.loadConfig(null);
+    }
+
+    private static String kindOf(io.fabric8.kubernetes.client.utils.KubernetesSerialization serialization, String manifest) {
+        try {
+            return serialization.unmarshal(manifest, com.fasterxml.jackson.databind.JsonNode.class).path("kind").asText();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    // ----- AppWrappers ------------------------------------------------------------------------------------------------
+
+    private int runAppWrapper(io.fabric8.kubernetes.client.utils.KubernetesSerialization serialization, String manifest)
+            throws InterruptedException {
+        AppWrapper appWrapper;
+        try {
+            appWrapper = serialization.unmarshal(manifest, AppWrapper.class);
+        } catch (RuntimeException e) {
+            System.err.println("error: " + file + " is not an AppWrapper manifest: " + e.getMessage());
+            return 2;
+        }
+        if (appWrapper.getMetadata() == null || appWrapper.getMetadata().getName() == null) {
+            System.err.println("error: " + file + " has no metadata.name");
+            return 2;
+        }
+        String ns = namespace != null ? namespace
+                : appWrapper.getMetadata().getNamespace() != null ? appWrapper.getMetadata().getNamespace() : "default";
+        appWrapper.getMetadata().setNamespace(ns);
+        try (KubernetesClient client = KubeClients.create(clusterConfig(kubeconfig), 0, 0)) {
+            String name = appWrapper.getMetadata().getName();
+            var appWrappers = client.resources(AppWrapper.class).inNamespace(ns);
+            if (replace && appWrappers.withName(name).get() != null) {
+                say("deleting the existing AppWrapper " + ns + "/" + name);
+                appWrappers.withName(name).delete();
+                appWrappers.withName(name).waitUntilCondition(java.util.Objects::isNull, 10, TimeUnit.MINUTES);
+            }
+            try {
+                appWrappers.resource(appWrapper).create();
+            } catch (KubernetesClientException e) {
+                System.err.println("error: cannot create AppWrapper " + ns + "/" + name + ": " + ApiErrors.describe(e));
+                return 2;
+            }
+            var labels = appWrapper.getMetadata().getLabels();
+            String queue = labels == null ? null : labels.get("kueue.x-k8s.io/queue-name");
+            say("AppWrapper " + ns + "/" + name + " created (" + appWrapper.getSpec().components.size() + " components"
+                    + (queue == null ? ", no queue" : ", queued in LocalQueue " + queue) + ")");
+            return followAppWrapper(client, ns, name);
+        }
+    }
+
+    /**
+     * Prints every change of the AppWrapper — phase, conditions, retries — why its Workload waits while it is queued,
+     * and its pods' phases and output, until it succeeds or fails.
+     */
+    private int followAppWrapper(KubernetesClient client, String ns, String name) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, String> conditions = new java.util.HashMap<>();
+        Map<String, String> podPhases = new java.util.HashMap<>();
+        Set<String> streaming = new java.util.HashSet<>();
+        List<LogWatch> logWatches = new ArrayList<>();
+        String phase = null;
+        String waiting = null;
+        Integer resets = null;
+        try {
+            while (System.nanoTime() < deadline) {
+                AppWrapper current = client.resources(AppWrapper.class).inNamespace(ns).withName(name).get();
+                if (current == null) {
+                    say("the AppWrapper was deleted before it completed");
+                    return 1;
+                }
+                AppWrapperStatus status = current.getStatus() == null ? new AppWrapperStatus() : current.getStatus();
+                if (status.phase != null && !status.phase.isEmpty() && !status.phase.equals(phase)) {
+                    phase = status.phase;
+                    say("AppWrapper " + phase);
+                }
+                if (!java.util.Objects.equals(resets, status.resettingCount) && status.resettingCount != null) {
+                    resets = status.resettingCount;
+                    say("  resets so far: " + resets);
+                }
+                for (AppWrapperStatus.Condition condition : status.conditions) {
+                    String line = condition.status + " (" + condition.reason + ": " + condition.message + ")";
+                    if (!line.equals(conditions.put(condition.type, line))) {
+                        say("  " + condition.type + " " + line);
+                    }
+                }
+                String why = current.getSpec().suspended() ? waitingReason(client, ns, name) : null;
+                if (why != null && !why.equals(waiting)) {
+                    say("  queued: " + why);
+                }
+                waiting = why;
+                for (Pod pod : client.pods().inNamespace(ns).withLabel(AppWrapper.LABEL, name).list().getItems()) {
+                    String podPhase = pod.getStatus() == null ? "Pending" : pod.getStatus().getPhase();
+                    if (!java.util.Objects.equals(podPhase, podPhases.put(pod.getMetadata().getName(), podPhase))) {
+                        say("  pod " + pod.getMetadata().getName() + " " + podPhase);
+                    }
+                    if (!noLogs && "Running".equals(podPhase) && streaming.add(pod.getMetadata().getUid())) {
+                        String podName = pod.getMetadata().getName();
+                        Thread.ofVirtual().start(() -> stream(client, ns, podName, podName, logWatches));
+                    }
+                }
+                if ("Succeeded".equals(phase)) {
+                    say("Succeeded");
+                    return 0;
+                }
+                if ("Failed".equals(phase) && !status.isTrue(AppWrapperStatus.RESOURCES_DEPLOYED)) {
+                    var unhealthy = status.condition(AppWrapperStatus.UNHEALTHY);
+                    say("Failed" + unhealthy.map(c -> ": " + c.reason + " (" + c.message + ")").orElse(""));
+                    return 1;
+                }
+                Thread.sleep(500);
+            }
+            say("gave up following after " + timeout + "; the AppWrapper keeps running");
+            return 1;
+        } finally {
+            synchronized (logWatches) {
+                logWatches.forEach(LogWatch::close);
+            }
+        }
+    }
+
+    /** Why the AppWrapper's Workload waits (its QuotaReserved message), or null. */
+    private static String waitingReason(KubernetesClient client, String ns, String name) {
+        for (var workload : client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "Workload").inNamespace(ns).list()
+                .getItems()) {
+            var owners = workload.getMetadata().getOwnerReferences();
+            if (owners == null || owners.isEmpty() || !name.equals(owners.getFirst().getName())
+                    || !(workload.getAdditionalProperties().get("status") instanceof Map<?, ?> status)
+                    || !(status.get("conditions") instanceof List<?> list)) {
+                continue;
+            }
+            for (Object condition : list) {
+                if (condition instanceof Map<?, ?> map && "QuotaReserved".equals(map.get("type"))
+                        && "False".equals(map.get("status"))) {
+                    return String.valueOf(map.get("message"));
+                }
+            }
+        }
+        return null;
     }
 
     /** Creates the Framework (in its metadata's namespace) and follows it; returns the exit code. */

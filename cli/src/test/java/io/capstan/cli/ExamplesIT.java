@@ -405,9 +405,23 @@ class ExamplesIT {
     }
 
     @Test
-    void theStandaloneJobSucceedsAndTheServiceRunsUntilDeleted() throws Exception {
-        applyAppWrapperExample("job.yaml");
+    void theStandaloneJobSucceedsFollowedByCapstanRunAndTheServiceRunsUntilDeleted() throws Exception {
         applyAppWrapperExample("deployment-service.yaml");
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        int exit;
+        try {
+            System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+            exit = new picocli.CommandLine(new RunCommand()).execute("-f", APPWRAPPER_EXAMPLES.resolve("job.yaml").toString(),
+                    "-n", namespace, "--kubeconfig", cluster.controlPlane().kubeconfig().toString(), "--timeout", "PT2M");
+        } finally {
+            System.setOut(stdout);
+        }
+        String output = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(exit).as(output).isZero();
+        assertThat(output).contains("AppWrapper " + namespace + "/sample-job created (1 components, no queue)")
+                .contains("AppWrapper Running").contains("ResourcesDeployed True").contains("pod sample-job-")
+                .endsWith("Succeeded\n");
         Awaitility.await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
             assertThat(appWrapperStatus("sample-job").phase).isEqualTo("Succeeded");
             var service = appWrapperStatus("sample-service");
