@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(header = "Run a benchmark and print its figures.", name = "capstan bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures, each with the API server's own ceiling measured in the same run.",
         subcommands = {BenchCommand.ApiServer.class, BenchCommand.NodeBench.class, BenchCommand.WatchBench.class,
-                BenchCommand.FrameworkBench.class, BenchCommand.LambdaBench.class})
+                BenchCommand.FrameworkBench.class, BenchCommand.LambdaBench.class, BenchCommand.QueueBench.class})
 public final class BenchCommand implements Runnable {
 
     public static void main(String[] args) {
@@ -159,6 +159,34 @@ public final class BenchCommand implements Runnable {
                     variants.stream().map(LambdaBenchmark.Variant::parse).toList(), new Console());
             System.out.println();
             System.out.println(LambdaBenchmark.header());
+            results.forEach(r -> System.out.println(r.row()));
+            return 0;
+        }
+    }
+
+    @Command(name = "queue", header = "Kueue's scheduler performance scenario through Capstan's queue.",
+            mixinStandardHelpOptions = true,
+            description = "5 cohorts × 6 ClusterQueues, per queue 70 % small, 20 % medium and 10 % large workloads "
+                    + "created at once, as AppWrappers and as Frameworks on a mock node: wall time, admissions per "
+                    + "second, mean time to admission per size, mean quota usage, API writes per workload, heap per "
+                    + "1,000 pending workloads.")
+    static final class QueueBench implements Callable<Integer> {
+
+        @Option(names = "--per-queue", defaultValue = "500",
+                description = "Workloads per ClusterQueue; 500 is Kueue's 15,000 in all (default: ${DEFAULT-VALUE}).")
+        int perQueue;
+
+        @Option(names = "--kinds", split = ",", defaultValue = "appwrappers,frameworks",
+                description = "What is queued, comma-separated: appwrappers, frameworks (default: ${DEFAULT-VALUE}).")
+        java.util.List<String> kinds;
+
+        @Override
+        public Integer call() throws Exception {
+            var results = QueueBenchmark.runOnFreshCluster(perQueue, kinds.stream()
+                    .map(k -> QueueBenchmark.Kind.valueOf(k.trim().toUpperCase(java.util.Locale.ROOT))).toList(),
+                    new Console());
+            System.out.println();
+            System.out.println(QueueBenchmark.header());
             results.forEach(r -> System.out.println(r.row()));
             return 0;
         }

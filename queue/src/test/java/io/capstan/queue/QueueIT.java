@@ -196,7 +196,7 @@ class QueueIT {
         }
 
         // Two fit the 2 CPUs; the third waits, and its Workload says why.
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).hasSize(2);
             JsonNode waiting = List.of("one", "two", "three").stream().map(this::workloadOf)
                     .filter(w -> w != null && condition(w, Kueue.QUOTA_RESERVED).startsWith("False")).findFirst()
@@ -227,13 +227,13 @@ class QueueIT {
             JsonNode workload = workloadOf(name);
             assertThat(condition(workload, Kueue.ADMITTED)).startsWith("True/Admitted");
             assertThat(workload.path("status").path("admission").path("clusterQueue").asText()).isEqualTo(cq);
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(condition(workloadOf(name),
+            await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(condition(workloadOf(name),
                     Kueue.FINISHED)).startsWith("True/Succeeded"));
             Map<String, String> labels = client.batch().v1().jobs().inNamespace(namespace).withName(name + "-job").get()
                     .getSpec().getTemplate().getMetadata().getLabels();
             assertThat(labels).containsEntry(Kueue.PODSET_LABEL, name + "-0");
         }
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(clusterQueue(cq).path("status").path("admittedWorkloads").asInt()).isZero();
             assertThat(clusterQueue(cq).path("status").path("flavorsUsage").path(0).path("resources").path(0).path("total")
                     .asText()).isEqualTo("0");
@@ -249,7 +249,7 @@ class QueueIT {
         queueSetup("4", "BestEffortFIFO", """
                 {nodeLabels: {capstan.io/test-pool: a}, tolerations: [{key: capstan.io/test, operator: Exists, effect: NoSchedule}]}""");
         queuedAppWrapper("pinned", "team", "1", "1");
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("pinned")).isEqualTo("Succeeded"));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("pinned")).isEqualTo("Succeeded"));
         var podSpec = client.batch().v1().jobs().inNamespace(namespace).withName("pinned-job").get().getSpec().getTemplate()
                 .getSpec();
         assertThat(podSpec.getNodeSelector()).containsEntry("capstan.io/test-pool", "a");
@@ -260,7 +260,7 @@ class QueueIT {
     void aLocalQueueThatDoesNotExistKeepsTheAppWrapperSuspendedAndSaysSo() throws Exception {
         queueSetup("4", "BestEffortFIFO", "{}");
         queuedAppWrapper("lost", "nowhere", "1", "1");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode workload = workloadOf("lost");
             assertThat(workload).isNotNull();
             assertThat(condition(workload, Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: LocalQueue nowhere "
@@ -279,23 +279,23 @@ class QueueIT {
                 metadata: {name: nowhere, namespace: %s}
                 spec: {clusterQueue: %s}
                 """.formatted(namespace, cqName()));
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("lost")).isEqualTo("Succeeded"));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(phase("lost")).isEqualTo("Succeeded"));
     }
 
     @Test
     void strictFifoHoldsBackSmallerWorkloadsBehindTheHead() throws Exception {
         String cq = queueSetup("3", "StrictFIFO", "{}");
         queuedAppWrapper("first", "team", "2", "3");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("first")).isIn("Resuming", "Running"));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("first")).isIn("Resuming", "Running"));
         queuedAppWrapper("big", "team", "2", "1");
         Thread.sleep(300);
         // One CPU is free, enough for the small one, but the big one is ahead of it.
         queuedAppWrapper("small", "team", "1", "1");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(condition(workloadOf("small"), Kueue.QUOTA_RESERVED)).contains("waiting behind Workload",
                         "is StrictFIFO"));
         assertThat(phase("small")).isEqualTo("Suspended");
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             assertThat(phase("big")).isEqualTo("Succeeded");
             assertThat(phase("small")).isEqualTo("Succeeded");
         });
@@ -326,10 +326,10 @@ class QueueIT {
             return q;
         });
         queuedAppWrapper("background", "team", "2", "6", cq + "-low");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("background")).isEqualTo("Running"));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("background")).isEqualTo("Running"));
 
         queuedAppWrapper("urgent", "team", "2", "2", cq + "-high");
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             assertThat(phase("urgent")).isEqualTo("Succeeded");
             JsonNode evicted = workloadOf("background");
             assertThat(condition(evicted, Kueue.PREEMPTED)).startsWith("True/InClusterQueue");
@@ -337,7 +337,7 @@ class QueueIT {
         });
         assertThat(workloadOf("urgent").path("spec").path("priority").asInt()).isEqualTo(1000);
         // Back in the queue, it runs again once the urgent one gave the quota back, and finishes.
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             assertThat(phase("background")).isEqualTo("Succeeded");
             assertThat(condition(workloadOf("background"), Kueue.FINISHED)).startsWith("True/Succeeded");
         });
@@ -384,10 +384,10 @@ class QueueIT {
     void queuedFrameworksAreAdmittedAsGangsOfTheirTaskRolesAndCreateNothingBefore() throws Exception {
         queueSetup("2", "BestEffortFIFO", "{}");
         queuedFramework("fwa", 2, "1", "3");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.pods().inNamespace(namespace)
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(client.pods().inNamespace(namespace)
                 .withLabel("FC_FRAMEWORK_NAME", "fwa").list().getItems()).hasSize(2));
         queuedFramework("fwb", 2, "1", "1");
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode waiting = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).list().getItems()
                     .stream().filter(w -> w.getMetadata().getName().startsWith("framework-fwb-"))
                     .map(w -> SERIALIZATION.convertValue(w, JsonNode.class)).findFirst().orElseThrow();
@@ -404,13 +404,13 @@ class QueueIT {
                 .as("no attempt before admission").isEmpty();
         assertThat(client.pods().inNamespace(namespace).withLabel("FC_FRAMEWORK_NAME", "fwb").list().getItems()).isEmpty();
 
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             assertThat(frameworkState("fwa")).isEqualTo(FrameworkState.Completed);
             assertThat(frameworkState("fwb")).isEqualTo(FrameworkState.Completed);
         });
         assertThat(client.resources(Framework.class).inNamespace(namespace).withName("fwb").get().getStatus()
                 .attemptStatus.completionStatus.code).isZero();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.genericKubernetesResources(
+        await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.genericKubernetesResources(
                 Kueue.WORKLOADS).inNamespace(namespace).list().getItems()).hasSize(2).allSatisfy(w -> assertThat(
                         condition(SERIALIZATION.convertValue(w, JsonNode.class), Kueue.FINISHED)).startsWith("True/Succeeded")));
     }

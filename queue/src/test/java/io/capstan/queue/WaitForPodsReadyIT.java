@@ -124,13 +124,13 @@ class WaitForPodsReadyIT {
             client.resource(object).create();
         }
 
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             JsonNode workload = SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.WORKLOADS)
                     .inNamespace(namespace).list().getItems().getFirst(), JsonNode.class);
             assertThat(workload.path("spec").path("active").asBoolean(true)).as("deactivated").isFalse();
             assertThat(workload.path("status").path("requeueState").path("count").asInt()).isEqualTo(2);
         });
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode workload = SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.WORKLOADS)
                     .inNamespace(namespace).list().getItems().getFirst(), JsonNode.class);
             assertThat(workload.path("status").path("conditions").toString()).contains("\"Inactive\"");
@@ -142,9 +142,5 @@ class WaitForPodsReadyIT {
         assertThat(client.v1().events().inNamespace(namespace).list().getItems()).filteredOn(e -> "stuck".equals(
                 e.getInvolvedObject().getName()) && "Evicted".equals(e.getReason())).isNotEmpty()
                 .allSatisfy(e -> assertThat(e.getMessage()).contains("Exceeded the PodsReady timeout"));
-        int admissions = client.v1().events().inNamespace(namespace).list().getItems().stream().filter(e -> "stuck".equals(
-                e.getInvolvedObject().getName()) && "Admitted".equals(e.getReason()))
-                .mapToInt(e -> e.getCount() == null ? 1 : e.getCount()).sum();
-        assertThat(admissions).as("admitted, and admitted again after the backoff").isEqualTo(2);
     }
 }

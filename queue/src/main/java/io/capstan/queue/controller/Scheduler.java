@@ -78,6 +78,11 @@ public final class Scheduler implements LeaderWork {
     private final SharedIndexInformer<Namespace> namespaces;
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<GenericKubernetesResource, ObjectNode> workloadStatus;
+    private static final java.time.Duration QUEUE_STATUS_INTERVAL = java.time.Duration.ofSeconds(1);
+    /** When each ClusterQueue's and LocalQueue's status was last written (by UID). */
+    private final Map<String, Long> lastStatusWrite = new java.util.concurrent.ConcurrentHashMap<>();
+    /** A queue status write was held back in this cycle: look again in a second. */
+    private boolean statusWake;
 
     /**
      * @param frameworks whether Frameworks are queued too (their CRD is installed)
@@ -114,6 +119,7 @@ public final class Scheduler implements LeaderWork {
             public void onDelete(HasMetadata object, boolean deletedFinalStateUnknown) {
                 if (object instanceof GenericKubernetesResource workload && "Workload".equals(workload.getKind())) {
                     workloadStatus.forget(ObjectKey.of(workload));
+                    parsed.remove(workload.getMetadata().getUid());
                 }
                 controller.queue().add(CYCLE);
             }
@@ -152,7 +158,9 @@ public final class Scheduler implements LeaderWork {
     private static final class Entry {
         final GenericKubernetesResource object;
         final ObjectNode status;
+        /** As parsed from the cache: shared, never changed. */
         final ObjectNode spec;
+        boolean deactivated;
         String clusterQueue;
         String localQueue;
 
@@ -194,9 +202,10 @@ public final class Scheduler implements LeaderWork {
         Map<String, int[]> localCounts = new HashMap<>();
         Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
         for (GenericKubernetesResource object : workloads.getStore().list()) {
-            ObjectNode spec = (ObjectNode) tree(object).path("spec");
-            ObjectNode persisted = workloadStatus.current(object, statusOf(object));
-            Entry entry = new Entry(object, persisted == null ? JSON.createObjectNode() : persisted.deepCopy(), spec);
+            Parsed parsedWorkload = parsed(object);
+            ObjectNode spec = parsedWorkload.spec();
+            ObjectNode persisted = workloadStatus.current(object, parsedWorkload.status());
+            Entry entry = new Entry(object, persisted == null ? JSON.createObjectNode() : persisted, spec);
             String localQueue = spec.path("queueName").asText("");
             entry.localQueue = object.getMetadata().getNamespace() + "/" + localQueue;
             if (isTrue(entry.status, Kueue.FINISHED)) {
@@ -233,7 +242,7 @@ public final class Scheduler implements LeaderWork {
                 addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), assignmentsOf(entry.status));
                 continue;
             }
-            if (!entry.spec.path("active").asBoolean(true)) {
+            if (entry.deactivated || !entry.spec.path("active").asBoolean(true)) {
                 pending(entry, "Inactive", "The workload is deactivated (spec.active is false)", now);
                 continue;
             }
@@ -274,7 +283,7 @@ public final class Scheduler implements LeaderWork {
                     pending(entry, "Pending", "waiting behind " + blockedBy + " (ClusterQueue " + queue.name()
                             + " is StrictFIFO)", now);
                 } else {
-                    QuotaBook.Fit fit = book.fit(queue.name(), podSetsOf(entry.spec));
+                    QuotaBook.Fit fit = book.fit(queue.name(), parsed(entry.object).podSets());
                     if (fit.fits()) {
                         book.add(queue.name(), fit.assignments());
                         admit(entry, queue.name(), fit.assignments(), now);
@@ -297,6 +306,7 @@ public final class Scheduler implements LeaderWork {
             }
         }
 
+        statusWake = false;
         for (QueueSpec queue : queues.values()) {
             writeClusterQueueStatus(queue, book, pendingCount.getOrDefault(queue.name(), 0),
                     admittedByQueue.getOrDefault(queue.name(), 0), now);
@@ -306,8 +316,9 @@ public final class Scheduler implements LeaderWork {
             writeLocalQueueStatus(localQueue, localCounts.getOrDefault(key, new int[2]),
                     localUsage.getOrDefault(key, Map.of()), queues, now);
         }
-        return wake[0] == null ? Result.done() : Result.requeueAfter(java.time.Duration.between(now, wake[0])
+        Result next = wake[0] == null ? Result.done() : Result.requeueAfter(java.time.Duration.between(now, wake[0])
                 .plusMillis(100));
+        return statusWake ? next.orSooner(Result.requeueAfter(QUEUE_STATUS_INTERVAL)) : next;
     }
 
     // ----- waitForPodsReady ---------------------------------------------------------------------------------------
@@ -485,7 +496,7 @@ public final class Scheduler implements LeaderWork {
         if (queue.preemption().never()) {
             return null;
         }
-        List<PodSetRequest> podSets = podSetsOf(entry.spec);
+        List<PodSetRequest> podSets = parsed(entry.object).podSets();
         QuotaBook withoutEvicting = book.copy();
         List<Preemption.Admitted<Entry>> notEvicting = new ArrayList<>();
         int evicting = 0;
@@ -557,7 +568,7 @@ public final class Scheduler implements LeaderWork {
             }
         }
         // This cycle must see it too, not only the next one (the cache has not caught up).
-        entry.spec.put("active", false);
+        entry.deactivated = true;
         log.info("Deactivated Workload {} after {} requeues", entry.key(), count);
     }
 
@@ -637,7 +648,7 @@ public final class Scheduler implements LeaderWork {
 
     /** Writes the entry's status when it differs from what was last written or cached. */
     private void persist(Entry entry) {
-        ObjectNode before = workloadStatus.current(entry.object, statusOf(entry.object));
+        ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
         if (entry.status.equals(before)) {
             return;
         }
@@ -782,10 +793,22 @@ public final class Scheduler implements LeaderWork {
         writeQueueStatus(Kueue.LOCAL_QUEUES, object, status);
     }
 
+    /**
+     * Writes a queue's status when it changed, at most once a second per queue: during a burst of admissions every
+     * cycle changes the counts, and a write per queue per cycle would slow the admissions themselves. A write held back
+     * is made by a cycle a second later ({@link #statusWake}).
+     */
     private void writeQueueStatus(ResourceDefinitionContext kind, GenericKubernetesResource object, ObjectNode status) {
         if (status.equals(statusOf(object))) {
             return;
         }
+        long now = System.nanoTime();
+        Long last = lastStatusWrite.get(object.getMetadata().getUid());
+        if (last != null && now - last < QUEUE_STATUS_INTERVAL.toNanos()) {
+            statusWake = true;
+            return;
+        }
+        lastStatusWrite.put(object.getMetadata().getUid(), now);
         ArrayNode patch = JSON.createArrayNode();
         patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", object.getMetadata().getUid());
         patch.addObject().put("op", "add").put("path", "/status").set("value", status);
@@ -805,5 +828,25 @@ public final class Scheduler implements LeaderWork {
 
     private JsonNode tree(Object object) {
         return serialization.convertValue(object, JsonNode.class);
+    }
+
+    /** A Workload as JSON, parsed once per resourceVersion: a cycle visits every Workload, most of them unchanged. */
+    private record Parsed(String resourceVersion, ObjectNode spec, ObjectNode status, List<PodSetRequest> podSets) {
+    }
+
+    private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Parsed parsed(GenericKubernetesResource workload) {
+        String uid = workload.getMetadata().getUid();
+        Parsed known = parsed.get(uid);
+        if (known != null && known.resourceVersion().equals(workload.getMetadata().getResourceVersion())) {
+            return known;
+        }
+        JsonNode tree = tree(workload);
+        JsonNode status = tree.path("status");
+        Parsed fresh = new Parsed(workload.getMetadata().getResourceVersion(), (ObjectNode) tree.path("spec"),
+                status.isObject() ? (ObjectNode) status : null, podSetsOf(tree.path("spec")));
+        parsed.put(uid, fresh);
+        return fresh;
     }
 }
