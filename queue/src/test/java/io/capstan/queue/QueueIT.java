@@ -19,7 +19,6 @@ import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.appwrapper.AppWrapperReason;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.api.AppWrapperSpec.Component;
-import io.capstan.appwrapper.api.AppWrapperSpec.PodSet;
 import io.capstan.appwrapper.api.AppWrapperStatus;
 import io.capstan.appwrapper.api.AppWrapperStatus.ComponentStatus;
 import io.capstan.appwrapper.api.AppWrapperStatus.Phase;

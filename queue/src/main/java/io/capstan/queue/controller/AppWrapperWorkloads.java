@@ -8,7 +8,6 @@ import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.api.AppWrapperSpec.Component;
 import io.capstan.appwrapper.api.AppWrapperSpec.PodSet;
 import io.capstan.appwrapper.api.AppWrapperStatus;
-import io.capstan.appwrapper.api.AppWrapperStatus.ComponentStatus;
 import io.capstan.appwrapper.model.PodSets;
 import io.capstan.queue.QueueReason;
 import io.capstan.queue.api.Kueue;
@@ -25,7 +24,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Map;
@@ -42,22 +40,19 @@ public final class AppWrapperWorkloads implements LeaderWork {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
-    private final KubernetesSerialization serialization;
     private final EventRecorder events;
     private final SharedIndexInformer<AppWrapper> appWrappers;
     private final SharedIndexInformer<GenericKubernetesResource> workloadCache;
-    private final SharedIndexInformer<GenericKubernetesResource> flavors;
     private final Workloads workloads;
     private final Controller<ObjectKey> controller;
 
     public AppWrapperWorkloads(KubernetesClient client, Informers informers, EventRecorder events, MeterRegistry metrics) {
         this.client = client;
-        this.serialization = client.getKubernetesSerialization();
         this.events = events;
         this.appWrappers = informers.informer(AppWrapper.class);
         this.workloadCache = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
-        this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
-        this.workloads = new Workloads(client, events, informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE));
+        this.workloads = new Workloads(client, events, informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE),
+                informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE));
         this.controller = Controller.<ObjectKey>builder("queue-appwrappers", this::sync).kind(AppWrapper.KIND)
                 .workers(4).metrics(metrics).build();
         Watches.of(controller).forPrimary(appWrappers).owns(workloadCache, AppWrapper.GROUP, AppWrapper.KIND);
@@ -138,7 +133,7 @@ public final class AppWrapperWorkloads implements LeaderWork {
             ArrayNode infos = JSON.createArrayNode();
             for (PodSet ignored : appWrapper.getStatus().componentStatus.get(i).podSets) {
                 String podSetName = appWrapper.getMetadata().getName() + "-" + index++;
-                infos.add(podSetInfo(podSetName, assignments.get(podSetName)));
+                infos.add(workloads.placement(podSetName, assignments.get(podSetName)));
             }
             if (!infos.isEmpty()) {
                 patch.addObject().put("op", "add").put("path", "/spec/components/" + i + "/podSetInfos").set("value", infos);
@@ -148,35 +143,6 @@ public final class AppWrapperWorkloads implements LeaderWork {
         write(appWrapper, patch);
         events.record(appWrapper, QueueReason.Admitted, "Admitted by ClusterQueue %s",
                 admission.path("clusterQueue").asText());
-    }
-
-    /** The flavors' node labels as a node selector, their tolerations, and the podSet label. */
-    private ObjectNode podSetInfo(String podSetName, JsonNode assignment) {
-        ObjectNode info = JSON.createObjectNode();
-        info.putObject("labels").put(Kueue.PODSET_LABEL, podSetName);
-        ObjectNode nodeSelector = JSON.createObjectNode();
-        ArrayNode tolerations = JSON.createArrayNode();
-        if (assignment != null) {
-            java.util.Set<String> seen = new java.util.HashSet<>();
-            assignment.path("flavors").forEach(flavorName -> {
-                if (!seen.add(flavorName.asText())) {
-                    return;
-                }
-                GenericKubernetesResource flavor = flavors.getIndexer().getByKey(flavorName.asText());
-                if (flavor != null) {
-                    JsonNode spec = serialization.convertValue(flavor, JsonNode.class).path("spec");
-                    spec.path("nodeLabels").fields().forEachRemaining(e -> nodeSelector.put(e.getKey(), e.getValue().asText()));
-                    spec.path("tolerations").forEach(t -> tolerations.add(t.deepCopy()));
-                }
-            });
-        }
-        if (!nodeSelector.isEmpty()) {
-            info.set("nodeSelector", nodeSelector);
-        }
-        if (!tolerations.isEmpty()) {
-            info.set("tolerations", tolerations);
-        }
-        return info;
     }
 
     /** Suspends an AppWrapper that runs without admission, and takes back what an admission gave it. */

@@ -24,8 +24,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Queued Frameworks — beyond both peers: a FrameworkController {@code Framework} labelled
@@ -43,7 +41,6 @@ public final class FrameworkWorkloads implements LeaderWork {
     private final EventRecorder events;
     private final SharedIndexInformer<Framework> frameworks;
     private final SharedIndexInformer<GenericKubernetesResource> workloadCache;
-    private final SharedIndexInformer<GenericKubernetesResource> flavors;
     private final Workloads workloads;
     private final Controller<ObjectKey> controller;
 
@@ -52,8 +49,8 @@ public final class FrameworkWorkloads implements LeaderWork {
         this.events = events;
         this.frameworks = informers.informer(Framework.class);
         this.workloadCache = informers.genericInformer(Kueue.WORKLOADS, Selectors.NONE);
-        this.flavors = informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE);
-        this.workloads = new Workloads(client, events, informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE));
+        this.workloads = new Workloads(client, events, informers.genericInformer(Kueue.PRIORITY_CLASSES, Selectors.NONE),
+                informers.genericInformer(Kueue.RESOURCE_FLAVORS, Selectors.NONE));
         this.controller = Controller.<ObjectKey>builder("queue-frameworks", this::sync).kind("Framework").workers(4)
                 .metrics(metrics).build();
         Watches.of(controller).forPrimary(frameworks, Watches::metadataOrSpecChanged)
@@ -115,22 +112,7 @@ public final class FrameworkWorkloads implements LeaderWork {
         value.put("clusterQueue", admission.path("clusterQueue").asText());
         ObjectNode roles = value.putObject("roles");
         for (JsonNode assignment : admission.path("podSetAssignments")) {
-            ObjectNode placement = roles.putObject(assignment.path("name").asText());
-            ObjectNode nodeSelector = placement.putObject("nodeSelector");
-            ArrayNode tolerations = placement.putArray("tolerations");
-            placement.putObject("labels").put(Kueue.PODSET_LABEL, assignment.path("name").asText());
-            Map<String, Boolean> seen = new HashMap<>();
-            assignment.path("flavors").forEach(flavorName -> {
-                if (seen.put(flavorName.asText(), true) != null) {
-                    return;
-                }
-                GenericKubernetesResource flavor = flavors.getIndexer().getByKey(flavorName.asText());
-                if (flavor != null) {
-                    JsonNode spec = client.getKubernetesSerialization().convertValue(flavor, JsonNode.class).path("spec");
-                    spec.path("nodeLabels").fields().forEachRemaining(e -> nodeSelector.put(e.getKey(), e.getValue().asText()));
-                    spec.path("tolerations").forEach(t -> tolerations.add(t.deepCopy()));
-                }
-            });
+            roles.set(assignment.path("name").asText(), workloads.placement(assignment.path("name").asText(), assignment));
         }
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("metadata").putObject("annotations").put(QueueAdmission.ANNOTATION, value.toString());

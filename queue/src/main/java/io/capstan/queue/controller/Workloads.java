@@ -32,12 +32,43 @@ final class Workloads {
     private final KubernetesClient client;
     private final EventRecorder events;
     private final SharedIndexInformer<GenericKubernetesResource> priorityClasses;
+    private final SharedIndexInformer<GenericKubernetesResource> flavors;
     private final Map<ObjectKey, String> toldWaiting = new ConcurrentHashMap<>();
 
-    Workloads(KubernetesClient client, EventRecorder events, SharedIndexInformer<GenericKubernetesResource> priorityClasses) {
+    Workloads(KubernetesClient client, EventRecorder events, SharedIndexInformer<GenericKubernetesResource> priorityClasses,
+            SharedIndexInformer<GenericKubernetesResource> flavors) {
         this.client = client;
         this.events = events;
         this.priorityClasses = priorityClasses;
+        this.flavors = flavors;
+    }
+
+    /**
+     * What a podSet's admission places on its pods: the label {@code kueue.x-k8s.io/podset}, and the assigned flavors'
+     * node labels as a node selector and their tolerations (each flavor once).
+     */
+    ObjectNode placement(String podSetName, JsonNode assignment) {
+        ObjectNode placement = JSON.createObjectNode();
+        placement.putObject("labels").put(Kueue.PODSET_LABEL, podSetName);
+        ObjectNode nodeSelector = JSON.createObjectNode();
+        ArrayNode tolerations = JSON.createArrayNode();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (JsonNode flavorName : assignment == null ? JSON.createObjectNode() : assignment.path("flavors")) {
+            GenericKubernetesResource flavor = seen.add(flavorName.asText())
+                    ? flavors.getIndexer().getByKey(flavorName.asText()) : null;
+            if (flavor != null) {
+                JsonNode spec = client.getKubernetesSerialization().convertValue(flavor, JsonNode.class).path("spec");
+                spec.path("nodeLabels").fields().forEachRemaining(e -> nodeSelector.put(e.getKey(), e.getValue().asText()));
+                spec.path("tolerations").forEach(t -> tolerations.add(t.deepCopy()));
+            }
+        }
+        if (!nodeSelector.isEmpty()) {
+            placement.set("nodeSelector", nodeSelector);
+        }
+        if (!tolerations.isEmpty()) {
+            placement.set("tolerations", tolerations);
+        }
+        return placement;
     }
 
     /** Kueue's name for an object's Workload: {@code KIND-NAME-HASH}, the hash telling instances apart. */
