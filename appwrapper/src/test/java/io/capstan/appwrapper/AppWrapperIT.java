@@ -238,6 +238,34 @@ class AppWrapperIT {
     }
 
     @Test
+    void aWrappedObjectDeletedOutOfBandFailsTheAppWrapperAndTheRestIsRemoved() {
+        String service = """
+                - template:
+                    apiVersion: v1
+                    kind: Service
+                    metadata: {name: doomed-svc}
+                    spec:
+                      selector: {app: doomed}
+                      ports: [{port: 80, protocol: TCP}]
+                """;
+        create("tampered", false, Map.of(), job("tampered-job", 1, "3600", 0) + service);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(conditionOf(status("tampered"),
+                AppWrapperStatus.PODS_READY)).isEqualTo("True/SufficientPodsReady"));
+
+        client.services().inNamespace(namespace).withName("doomed-svc").delete();
+
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            AppWrapperStatus status = status("tampered");
+            assertThat(status.phase).isEqualTo("Failed");
+            assertThat(conditionOf(status, AppWrapperStatus.UNHEALTHY)).isEqualTo("True/MissingComponent");
+            assertThat(conditionOf(status, AppWrapperStatus.RESOURCES_DEPLOYED)).isEqualTo("False/Failed");
+        });
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("tampered-job").get())
+                .as("what was left of it is removed").isNull();
+        assertThat(client.pods().inNamespace(namespace).withLabel(AppWrapper.LABEL, "tampered").list().getItems()).isEmpty();
+    }
+
+    @Test
     void aComponentOfAKindThatIsNotServedFailsClearlyAndTheAppWrapperCanStillBeDeleted() {
         create("unknown-kind", false, Map.of(), """
                 - template:
