@@ -185,9 +185,8 @@ class AppWrapperIT {
     void aSuspendedAppWrapperDeploysNothingUntilResumedAndSuspendingRemovesEverything() throws Exception {
         create("gated", true, Map.of(), job("gated-job", 2, "3600", 0));
         awaitPhase("gated", "Suspended", Duration.ofSeconds(30));
-        Thread.sleep(1000);
-        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).as("nothing before admission")
-                .isEmpty();
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() ->
+                client.batch().v1().jobs().inNamespace(namespace).list().getItems().isEmpty());
 
         client.resources(AppWrapper.class).inNamespace(namespace).withName("gated").patch(MERGE, "{\"spec\":{\"suspend\":false}}");
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {

@@ -207,7 +207,9 @@ class QueueIT {
             assertThat(status.path("pendingWorkloads").asInt()).isEqualTo(1);
             assertThat(status.path("flavorsUsage").path(0).path("resources").path(0).path("total").asText()).isEqualTo("2");
         });
-        while (!List.of("one", "two", "three").stream().allMatch(n -> phase(n).equals("Succeeded"))) {
+        java.util.concurrent.atomic.AtomicInteger mostRunning = new java.util.concurrent.atomic.AtomicInteger();
+        // Sampled every 200 ms until all succeeded: the most pods ever running at once.
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
             int running = 0;
             for (Pod pod : client.pods().inNamespace(namespace).list().getItems()) {
                 if ("Running".equals(pod.getStatus().getPhase())) {
@@ -215,11 +217,12 @@ class QueueIT {
                     everRunningTogether.add(pod.getMetadata().getName());
                 }
             }
-            mostAtOnce = Math.max(mostAtOnce, running);
-            assertThat(running).as("never more pods running than the quota admits").isLessThanOrEqualTo(2);
-            Thread.sleep(200);
-            assertThat(everRunningTogether.size()).isLessThanOrEqualTo(3);
-        }
+            mostRunning.accumulateAndGet(running, Math::max);
+            return List.of("one", "two", "three").stream().allMatch(n -> phase(n).equals("Succeeded"));
+        });
+        mostAtOnce = mostRunning.get();
+        assertThat(mostAtOnce).as("never more pods running than the quota admits").isLessThanOrEqualTo(2);
+        assertThat(everRunningTogether.size()).isLessThanOrEqualTo(3);
         assertThat(mostAtOnce).isEqualTo(2);
 
         for (String name : List.of("one", "two", "three")) {
@@ -268,8 +271,8 @@ class QueueIT {
             assertThat(appWrapper.getSpec().suspended()).as("suspended by the queue").isTrue();
             assertThat(appWrapper.getStatus().phase).isEqualTo("Suspended");
         });
-        Thread.sleep(1000);
-        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() ->
+                client.batch().v1().jobs().inNamespace(namespace).list().getItems().isEmpty());
 
         // Creating the LocalQueue lets it in.
         apply("""
@@ -287,7 +290,7 @@ class QueueIT {
         queuedAppWrapper("first", "team", "2", "3");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("first")).isIn("Resuming", "Running"));
         queuedAppWrapper("big", "team", "2", "1");
-        Thread.sleep(300);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> workloadOf("big") != null);
         // One CPU is free, enough for the small one, but the big one is ahead of it.
         queuedAppWrapper("small", "team", "1", "1");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
