@@ -193,8 +193,10 @@ public final class QuotaBook {
             long ceiling = quota.borrowingLimit() == null ? Long.MAX_VALUE : quota.nominal() + quota.borrowingLimit();
             if (queue.cohort() == null || after > ceiling) {
                 long limit = queue.cohort() == null ? quota.nominal() : ceiling;
-                return "insufficient quota for " + resource + " in flavor " + flavor.flavor() + ", "
-                        + Resources.format(after - limit) + " more needed";
+                // What it needs and the limit, never the amount in use: that changes with every admission, and a
+                // message that changes would rewrite every waiting Workload's status each time.
+                return "insufficient quota for " + resource + " in flavor " + flavor.flavor() + ": needs "
+                        + Resources.format(needed) + " within a limit of " + Resources.format(limit);
             }
             long lendable = 0;
             long lent = 0;
@@ -211,8 +213,8 @@ public final class QuotaBook {
                 lent += Math.max(0, memberUse - memberQuota.guaranteed());
             }
             if (lent > lendable) {
-                return "insufficient quota for " + resource + " in flavor " + flavor.flavor() + " in cohort "
-                        + queue.cohort() + ", " + Resources.format(lent - lendable) + " more needed";
+                return "insufficient unused quota for " + resource + " in flavor " + flavor.flavor() + " in cohort "
+                        + queue.cohort() + ": needs " + Resources.format(needed);
             }
         }
         return null;

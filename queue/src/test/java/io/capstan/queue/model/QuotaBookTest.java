@@ -45,7 +45,7 @@ class QuotaBookTest {
         assertThat(admit(book, "cq", cpus(3, 1))).isTrue();
         QuotaBook.Fit fit = book.fit("cq", cpus(2, 1));
         assertThat(fit.fits()).isFalse();
-        assertThat(fit.reason()).isEqualTo("podSet main: insufficient quota for cpu in flavor default, 1 more needed");
+        assertThat(fit.reason()).isEqualTo("podSet main: insufficient quota for cpu in flavor default: needs 2 within a limit of 4");
         assertThat(book.used("cq", "default", "cpu")).as("nothing of the refused gang is booked").isEqualTo(3000);
     }
 
@@ -63,7 +63,7 @@ class QuotaBookTest {
                 queue("b", "pool", cpu("f", 4, null, null))));
         assertThat(admit(book, "a", cpus(3, 1))).as("2 nominal + 1 borrowed").isTrue();
         assertThat(book.borrowed("a", "f", "cpu")).isEqualTo(1000);
-        assertThat(book.fit("a", cpus(1, 1)).reason()).as("the borrowing limit").contains("1 more needed");
+        assertThat(book.fit("a", cpus(1, 1)).reason()).as("the borrowing limit").contains("needs 1 within a limit of 3");
         assertThat(admit(book, "b", cpus(3, 1))).as("b still has 3 of its own").isTrue();
         assertThat(book.fit("b", cpus(1, 1)).fits()).as("its fourth CPU is lent to a").isFalse();
     }
@@ -73,7 +73,7 @@ class QuotaBookTest {
         QuotaBook book = new QuotaBook(List.of(queue("a", "pool", cpu("f", 0, null, null)),
                 queue("b", "pool", cpu("f", 4, null, 1L))));
         assertThat(admit(book, "a", cpus(1, 1))).isTrue();
-        assertThat(book.fit("a", cpus(1, 1)).reason()).contains("in cohort pool, 1 more needed");
+        assertThat(book.fit("a", cpus(1, 1)).reason()).contains("insufficient unused quota for cpu in flavor f in cohort pool: needs 1");
         assertThat(admit(book, "b", cpus(3, 1))).as("b's three guaranteed CPUs").isTrue();
     }
 
