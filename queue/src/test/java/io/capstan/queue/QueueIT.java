@@ -15,6 +15,7 @@ import io.capstan.node.node.VirtualNodeTaint;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.queue.api.Kueue;
 import io.capstan.runtime.Manager;
+import io.capstan.runtime.client.RawRequests;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.testkit.EmbeddedCluster;
 import io.capstan.testkit.TestCluster;
@@ -201,7 +202,7 @@ class QueueIT {
                     .filter(w -> w != null && condition(w, Kueue.QUOTA_RESERVED).startsWith("False")).findFirst()
                     .orElseThrow();
             assertThat(condition(waiting, Kueue.QUOTA_RESERVED)).contains("insufficient quota for cpu in flavor " + cq
-                    + ", 1 more needed");
+                    + ": needs 1 within a limit of 2");
             JsonNode status = clusterQueue(cq).path("status");
             assertThat(status.path("admittedWorkloads").asInt()).isEqualTo(2);
             assertThat(status.path("pendingWorkloads").asInt()).isEqualTo(1);
@@ -415,5 +416,54 @@ class QueueIT {
         await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(client.genericKubernetesResources(
                 Kueue.WORKLOADS).inNamespace(namespace).list().getItems()).hasSize(2).allSatisfy(w -> assertThat(
                         condition(SERIALIZATION.convertValue(w, JsonNode.class), Kueue.FINISHED)).startsWith("True/Succeeded")));
+    }
+
+    /**
+     * Kueue's contract for a custom integration: it creates the Workload itself, runs its job once the Workload is
+     * admitted, and marks it Finished; the quota then goes to the next. The scheduler never writes over that mark.
+     */
+    @Test
+    void aWorkloadCreatedDirectlyIsAdmittedAndItsQuotaReturnsWhenWhoeverRunsItMarksItFinished() {
+        String cq = queueSetup("2", "BestEffortFIFO", "{}");
+        for (String name : List.of("first", "second")) {
+            apply("""
+                    apiVersion: kueue.x-k8s.io/v1beta2
+                    kind: Workload
+                    metadata: {name: %s, namespace: %s}
+                    spec:
+                      queueName: team
+                      podSets:
+                      - name: main
+                        count: 2
+                        template:
+                          spec:
+                            restartPolicy: Never
+                            containers: [{name: main, image: busybox, resources: {requests: {cpu: "1"}}}]
+                    """.formatted(name, namespace));
+        }
+        var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode first = SERIALIZATION.convertValue(workloads.withName("first").get(), JsonNode.class);
+            JsonNode second = SERIALIZATION.convertValue(workloads.withName("second").get(), JsonNode.class);
+            assertThat(condition(first, Kueue.ADMITTED)).startsWith("True");
+            assertThat(first.path("status").path("admission").path("clusterQueue").asText()).isEqualTo(cq);
+            assertThat(condition(second, Kueue.QUOTA_RESERVED)).startsWith("False/Pending")
+                    .contains("needs 2 within a limit of 2");
+        });
+
+        RawRequests.write(client, "PATCH", RawRequests.path(Kueue.WORKLOADS.getGroup(), Kueue.WORKLOADS.getVersion(),
+                Kueue.WORKLOADS.getPlural(), namespace, "first") + "/status", RawRequests.JSON_PATCH, """
+                [{"op": "add", "path": "/status/conditions/-", "value": {"type": "Finished", "status": "True",
+                  "reason": "JobFinished", "message": "done by the integration",
+                  "lastTransitionTime": "2026-01-01T00:00:00Z"}}]""");
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode second = SERIALIZATION.convertValue(workloads.withName("second").get(), JsonNode.class);
+            assertThat(condition(second, Kueue.ADMITTED)).startsWith("True");
+            assertThat(clusterQueue(cq).path("status").path("admittedWorkloads").asInt()).isEqualTo(1);
+        });
+        JsonNode first = SERIALIZATION.convertValue(workloads.withName("first").get(), JsonNode.class);
+        assertThat(condition(first, Kueue.FINISHED)).as("the integration's mark stays").isEqualTo(
+                "True/JobFinished: done by the integration");
     }
 }

@@ -83,6 +83,18 @@ public final class Scheduler implements LeaderWork {
     private final Map<String, Long> lastStatusWrite = new java.util.concurrent.ConcurrentHashMap<>();
     /** A queue status write was held back in this cycle: look again in a second. */
     private boolean statusWake;
+    /** Status writes in flight at once at the end of a cycle: enough to keep the API server busy, not flooded. */
+    private static final int CONCURRENT_WRITES = 16;
+    /** The status writes the running cycle decided, by object; made at its end ({@link #flushWrites}). */
+    private final Map<String, Runnable> writes = new LinkedHashMap<>();
+    /** Why waiting Workloads wait, as the running cycle found it, by object; the first few are written. */
+    private final Map<String, Explanation> explanations = new LinkedHashMap<>();
+    private static final int EXPLANATIONS_PER_CYCLE = 32;
+    /** When explanations were held back, the next cycle comes this soon even if nothing changes. */
+    private static final java.time.Duration EXPLANATION_CATCH_UP = java.time.Duration.ofMillis(200);
+    private boolean explanationsHeldBack;
+    /** Each LocalQueue's ClusterQueue ("namespace/name" to name), as the running cycle found them. */
+    private final Map<String, String> clusterQueueOf = new HashMap<>();
 
     /**
      * @param frameworks whether Frameworks are queued too (their CRD is installed)
@@ -163,6 +175,9 @@ public final class Scheduler implements LeaderWork {
         boolean deactivated;
         String clusterQueue;
         String localQueue;
+        private Instant created;
+        /** Place in its ClusterQueue's line this cycle (0 for a Workload that is in none). */
+        int position;
 
         Entry(GenericKubernetesResource object, ObjectNode status, ObjectNode spec) {
             this.object = object;
@@ -179,11 +194,29 @@ public final class Scheduler implements LeaderWork {
         }
 
         Instant created() {
-            return Instant.parse(object.getMetadata().getCreationTimestamp());
+            if (created == null) {
+                created = Instant.parse(object.getMetadata().getCreationTimestamp());
+            }
+            return created;
         }
     }
 
+    /**
+     * One cycle: decide with the caches as they are, then make the status writes decided, together. The next cycle
+     * starts when they are all answered, so it builds on what was written ({@link ExpectedStatus}).
+     */
     private Result cycle() {
+        writes.clear();
+        explanations.clear();
+        Result next = decide();
+        flushWrites();
+        if (explanationsHeldBack) {
+            next = next.orSooner(Result.requeueAfter(EXPLANATION_CATCH_UP));
+        }
+        return next;
+    }
+
+    private Result decide() {
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Map<String, JsonNode> flavorObjects = new TreeMap<>();
         flavors.getStore().list().forEach(f -> flavorObjects.put(f.getMetadata().getName(), tree(f)));
@@ -193,6 +226,11 @@ public final class Scheduler implements LeaderWork {
             queues.put(spec.name(), spec);
         }
         QuotaBook book = new QuotaBook(queues.values().stream().map(QueueSpec::quota).toList());
+        clusterQueueOf.clear();
+        for (GenericKubernetesResource localQueue : localQueues.getStore().list()) {
+            clusterQueueOf.put(localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName(),
+                    tree(localQueue).path("spec").path("clusterQueue").asText(""));
+        }
 
         Map<String, List<Entry>> pendingByQueue = new TreeMap<>();
         List<Preemption.Admitted<Entry>> admitted = new ArrayList<>();
@@ -203,6 +241,12 @@ public final class Scheduler implements LeaderWork {
         Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
         for (GenericKubernetesResource object : workloads.getStore().list()) {
             Parsed parsedWorkload = parsed(object);
+            if (parsedWorkload.status() != null && isTrue(parsedWorkload.status(), Kueue.FINISHED)) {
+                // Finished as stored, by this scheduler or by whoever runs a Workload created without an owner (as
+                // Kueue's job integrations do): it holds nothing, and nothing about it is remembered any more.
+                workloadStatus.forget(ObjectKey.of(object));
+                continue;
+            }
             ObjectNode spec = parsedWorkload.spec();
             ObjectNode persisted = workloadStatus.current(object, parsedWorkload.status());
             Entry entry = new Entry(object, persisted == null ? JSON.createObjectNode() : persisted, spec);
@@ -271,7 +315,10 @@ public final class Scheduler implements LeaderWork {
             waiting.sort(Comparator.comparingInt(Entry::priority).reversed().thenComparing(Entry::created)
                     .thenComparing(e -> e.object.getMetadata().getName()));
             String blockedBy = null;
+            int position = 0;
+            boolean preemptionTried = false;
             for (Entry entry : waiting) {
+                entry.position = position++;
                 if (queue.inactive() != null) {
                     pending(entry, "Inadmissible", queue.inactive(), now);
                 } else if (queue.stopped()) {
@@ -295,7 +342,11 @@ public final class Scheduler implements LeaderWork {
                         addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), fit.assignments());
                         continue;
                     }
-                    String preempting = preempt(book, queue, entry, admitted, now);
+                    // One preemption attempt per ClusterQueue and cycle, for the first Workload that does not fit (the
+                    // highest priority, the oldest): as Kueue nominates one head per queue. The others are looked at
+                    // again in the next cycle, after this one's evictions, instead of each pricing victims of its own.
+                    String preempting = preemptionTried ? null : preempt(book, queue, entry, admitted, now);
+                    preemptionTried = true;
                     pending(entry, "Pending", preempting != null ? preempting : "couldn't assign flavors: " + fit.reason(),
                             now);
                     if (queue.strictFifo()) {
@@ -378,11 +429,10 @@ public final class Scheduler implements LeaderWork {
         if (localName.isEmpty()) {
             return "the Workload names no LocalQueue (spec.queueName)";
         }
-        GenericKubernetesResource localQueue = localQueues.getIndexer().getByKey(namespace + "/" + localName);
-        if (localQueue == null) {
+        String clusterQueue = clusterQueueOf.get(namespace + "/" + localName);
+        if (clusterQueue == null) {
             return "LocalQueue " + localName + " doesn't exist in namespace " + namespace;
         }
-        String clusterQueue = tree(localQueue).path("spec").path("clusterQueue").asText("");
         QueueSpec queue = queues.get(clusterQueue);
         if (queue == null) {
             return "ClusterQueue " + clusterQueue + " (of LocalQueue " + localName + ") doesn't exist";
@@ -509,7 +559,7 @@ public final class Scheduler implements LeaderWork {
             }
         }
         if (evicting > 0 && withoutEvicting.fit(queue.name(), podSets).fits()) {
-            return "waiting for " + evicting + " preempted workload(s) to release their quota";
+            return "waiting for preempted workloads to release their quota";
         }
         List<Preemption.Admitted<Entry>> victims = Preemption.victims(withoutEvicting, queue.name(), podSets,
                 entry.priority(), entry.created(), queue.preemption(), notEvicting);
@@ -641,26 +691,107 @@ public final class Scheduler implements LeaderWork {
         log.info("Admitted Workload {} in ClusterQueue {}", entry.key(), clusterQueue);
     }
 
+    /**
+     * Says why the entry waits. Unlike the writes that admit, evict or finish, these only explain: a cycle makes at
+     * most {@link #EXPLANATIONS_PER_CYCLE} of them, those nearest the head of their queue first, and the rest are
+     * decided again by the next cycle — otherwise a burst of new Workloads would hold every admission behind a write per
+     * waiting Workload.
+     */
     private void pending(Entry entry, String reason, String message, Instant now) {
         setCondition(entry.status, Kueue.QUOTA_RESERVED, "False", reason, message, now);
-        persist(entry);
-    }
-
-    /** Writes the entry's status when it differs from what was last written or cached. */
-    private void persist(Entry entry) {
-        ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
-        if (entry.status.equals(before)) {
+        String key = "Workload " + entry.key();
+        if (writes.containsKey(key)) {
+            // Admission taken back, or evicted, in this same cycle: that write carries the explanation too.
+            persist(entry);
             return;
         }
+        ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
+        if (entry.status.equals(before)) {
+            explanations.remove(key);
+            return;
+        }
+        ObjectNode status = entry.status.deepCopy();
+        GenericKubernetesResource object = entry.object;
+        explanations.put(key, new Explanation(entry.position, () -> writeWorkload(object, status)));
+    }
+
+    /** A waiting Workload's status write, and how far from the head of its queue it is. */
+    private record Explanation(int position, Runnable write) {
+    }
+
+    /** Writes the entry's status at the end of the cycle when it differs from what was last written or cached. */
+    private void persist(Entry entry) {
+        String key = "Workload " + entry.key();
+        ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
+        if (entry.status.equals(before)) {
+            writes.remove(key);
+            return;
+        }
+        // A copy: the entry's status may change again in this cycle, the one written must not.
+        ObjectNode status = entry.status.deepCopy();
+        GenericKubernetesResource object = entry.object;
+        explanations.remove(key);
+        writes.put(key, () -> writeWorkload(object, status));
+    }
+
+    private void writeWorkload(GenericKubernetesResource object, ObjectNode status) {
         try {
-            // A copy: the entry's status may change again in this cycle, the one written must not.
-            workloadStatus.write(entry.object, entry.status.deepCopy());
+            workloadStatus.write(object, status);
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404 && e.getCode() != 422) {
                 throw e;
             }
             // Deleted, or re-created under the same name (the UID test failed): the next cycle sees what is there.
-            workloadStatus.forget(entry.key());
+            workloadStatus.forget(ObjectKey.of(object));
+        }
+    }
+
+    /**
+     * Makes the cycle's writes, up to {@link #CONCURRENT_WRITES} at a time: one after the other, a cycle that admits a
+     * hundred Workloads would wait a hundred round trips. The latest decision per object is written, once.
+     */
+    private void flushWrites() {
+        List<Runnable> batch = new ArrayList<>(writes.values());
+        writes.clear();
+        List<Explanation> waiting = new ArrayList<>(explanations.values());
+        explanations.clear();
+        waiting.sort(Comparator.comparingInt(Explanation::position));
+        explanationsHeldBack = waiting.size() > EXPLANATIONS_PER_CYCLE;
+        waiting.stream().limit(EXPLANATIONS_PER_CYCLE).forEach(e -> batch.add(e.write()));
+        if (batch.size() <= 1) {
+            batch.forEach(Runnable::run);
+            return;
+        }
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(CONCURRENT_WRITES);
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        try (var writers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Runnable write : batch) {
+                done.add(writers.submit(() -> {
+                    slots.acquireUninterruptibly();
+                    try {
+                        write.run();
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+        }
+        RuntimeException first = null;
+        for (java.util.concurrent.Future<?> write : done) {
+            try {
+                write.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (first == null) {
+                    first = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while writing Workload and queue status", e);
+            }
+        }
+        if (first != null) {
+            // A write that failed is made again by the next cycle (ExpectedStatus keeps it as not written).
+            throw first;
         }
     }
 
@@ -812,13 +943,16 @@ public final class Scheduler implements LeaderWork {
         ArrayNode patch = JSON.createArrayNode();
         patch.addObject().put("op", "test").put("path", "/metadata/uid").put("value", object.getMetadata().getUid());
         patch.addObject().put("op", "add").put("path", "/status").set("value", status);
-        try {
-            RawRequests.write(client, "PATCH", path(kind, object) + "/status", RawRequests.JSON_PATCH, patch.toString());
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404 && e.getCode() != 422) {
-                throw e;
+        writes.put(kind.getKind() + " " + ObjectKey.of(object), () -> {
+            try {
+                RawRequests.write(client, "PATCH", path(kind, object) + "/status", RawRequests.JSON_PATCH,
+                        patch.toString());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 404 && e.getCode() != 422) {
+                    throw e;
+                }
             }
-        }
+        });
     }
 
     private static String path(ResourceDefinitionContext kind, HasMetadata object) {
