@@ -167,17 +167,18 @@ public final class BenchCommand implements Runnable {
     @Command(name = "queue", header = "Kueue's scheduler performance scenario through Capstan's queue.",
             mixinStandardHelpOptions = true,
             description = "5 cohorts × 6 ClusterQueues, per queue 70 % small, 20 % medium and 10 % large workloads "
-                    + "created at once, as AppWrappers and as Frameworks on a mock node: wall time, admissions per "
-                    + "second, mean time to admission per size, mean quota usage, API writes per workload, heap per "
-                    + "1,000 pending workloads.")
+                    + "created at Kueue's intervals, as bare Workloads finished by a runner (Kueue's own harness), as "
+                    + "AppWrappers and as Frameworks on a mock node: wall time, admissions per second, mean time to "
+                    + "admission per size, mean quota usage, API writes per workload, heap per 1,000 pending workloads.")
     static final class QueueBench implements Callable<Integer> {
 
         @Option(names = "--per-queue", defaultValue = "500",
                 description = "Workloads per ClusterQueue; 500 is Kueue's 15,000 in all (default: ${DEFAULT-VALUE}).")
         int perQueue;
 
-        @Option(names = "--kinds", split = ",", defaultValue = "appwrappers,frameworks",
-                description = "What is queued, comma-separated: appwrappers, frameworks (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--kinds", split = ",", defaultValue = "workloads,appwrappers,frameworks",
+                description = "What is queued, comma-separated: workloads, appwrappers, frameworks "
+                        + "(default: ${DEFAULT-VALUE}).")
         java.util.List<String> kinds;
 
         @Override

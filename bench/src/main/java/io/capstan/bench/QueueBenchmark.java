@@ -16,6 +16,8 @@ import io.capstan.queue.api.Kueue;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.client.KubeClients;
 import io.capstan.runtime.operator.Operator;
+import io.capstan.runtime.client.RawRequests;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -24,23 +26,36 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * Kueue's scheduler performance scenario (kubernetes-sigs/kueue, test/performance/scheduler, "baseline"), against a
- * fresh embedded control plane with pods on a mock node: 5 cohorts of 6 ClusterQueues (20 CPUs nominal each, borrowing
- * limit 100, reclaim within the cohort, preemption of lower priorities within a queue), and per queue 70 % small
- * workloads (1 CPU, running 200 ms), 20 % medium (5 CPUs, 500 ms) and 10 % large (20 CPUs, 1 s), all created at once,
- * as AppWrappers around one pod and again as Frameworks of one task. Reported: wall time until all finished,
- * admissions per second, mean time from creation to admission per size, mean quota usage (sampled from the
- * ClusterQueues' status), API writes per admitted workload (the API server's own count, every writer in the cluster),
- * and the operator's heap per 1,000 pending workloads.
+ * Kueue's scheduler performance scenario (kubernetes-sigs/kueue, test/performance/scheduler, configs/baseline) against
+ * a fresh embedded control plane: 5 cohorts of 6 ClusterQueues (20 CPUs nominal each, borrowing limit 100, reclaim
+ * within the cohort, preemption of lower priorities within a queue); per queue 350 small workloads (1 CPU, running
+ * 200 ms, priority 50) created one every 100 ms, 100 medium (5 CPUs, 500 ms, priority 100) one every 500 ms and 50
+ * large (20 CPUs, 1 s, priority 200) one every 1.2 s, the three series and all queues at once.
+ *
+ * <p>Queued three ways: as Kueue's own harness does it — Workload objects created directly and a runner that marks
+ * each Finished when its run time after admission is up, no pod at all — and end to end, as AppWrappers around one pod
+ * and as Frameworks of one task, whose pods a mock node runs. Reported: wall time until all finished, admissions per
+ * second, mean time from creation to admission per size, mean quota usage (sampled from the ClusterQueues' status),
+ * API writes per workload (the API server's own count, every writer in the cluster), and the operator's heap per 1,000
+ * pending workloads.
  */
 public final class QueueBenchmark {
 
@@ -48,18 +63,36 @@ public final class QueueBenchmark {
     private static final int COHORTS = 5;
     private static final int QUEUES_PER_COHORT = 6;
     private static final int NOMINAL_CPUS = 20;
+    /** Kueue's scenario has 500 workloads per queue; a smaller run keeps the mix and the creation intervals. */
+    private static final int SCENARIO_PER_QUEUE = 500;
+    private static final String RUN_MILLIS_LABEL = "bench.capstan.io/run-ms";
 
     private QueueBenchmark() {
     }
 
-    public enum Kind { APPWRAPPERS, FRAMEWORKS }
+    public enum Kind {
+        /** Workload objects and a runner that finishes them, as Kueue's harness (no pods). */
+        WORKLOADS("Workloads, simulated run"),
+        APPWRAPPERS("AppWrappers, mock-node pods"),
+        FRAMEWORKS("Frameworks, mock-node pods");
 
-    /** A workload size of the scenario. */
-    private record Size(String name, int cpus, double runSeconds, int percent) {
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
     }
 
-    private static final List<Size> SIZES = List.of(new Size("small", 1, 0.2, 70), new Size("medium", 5, 0.5, 20),
-            new Size("large", 20, 1.0, 10));
+    /** A workload class of the scenario: how many per queue (of 500), created how often, what it asks and runs. */
+    private record Size(String name, int perQueue, int creationIntervalMillis, int cpus, int runMillis, int priority) {
+    }
+
+    private static final List<Size> SIZES = List.of(new Size("small", 350, 100, 1, 200, 50),
+            new Size("medium", 100, 500, 5, 500, 100), new Size("large", 50, 1200, 20, 1000, 200));
+
+    /** One workload of the run: when it is created (from the start), its name and class. */
+    private record Planned(long atMillis, String name, String queue, Size size) {
+    }
 
     public record Result(Kind kind, int workloads, double wallSeconds, double admissionsPerSecond,
             Map<String, Double> meanSecondsToAdmission, double meanUsage, double writesPerWorkload,
@@ -67,7 +100,7 @@ public final class QueueBenchmark {
 
         public String row() {
             return String.format(Locale.ROOT, "| %s | %,d | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f %% | %.1f | %.1f |",
-                    kind == Kind.APPWRAPPERS ? "AppWrappers" : "Frameworks", workloads, wallSeconds, admissionsPerSecond,
+                    kind.label, workloads, wallSeconds, admissionsPerSecond,
                     meanSecondsToAdmission.getOrDefault("small", Double.NaN),
                     meanSecondsToAdmission.getOrDefault("medium", Double.NaN),
                     meanSecondsToAdmission.getOrDefault("large", Double.NaN), 100 * meanUsage, writesPerWorkload,
@@ -95,7 +128,8 @@ public final class QueueBenchmark {
 
     private static Result run(ControlPlane plane, KubernetesClient client, Kind kind, int perQueue, Progress progress)
             throws Exception {
-        int total = perQueue * COHORTS * QUEUES_PER_COHORT;
+        List<Planned> plan = plan(perQueue);
+        int total = plan.size();
         String namespace = NodeBenchmark.namespace(client, "capstan-bench-queue");
         String node = "bench-queue";
         MockProvider mock = new MockProvider(new MockProvider.Capacity(total + 1000, "100000", "4Ti"), "127.0.0.1");
@@ -111,23 +145,11 @@ public final class QueueBenchmark {
             try {
                 createQueues(client, namespace);
                 Observer observer = new Observer(client, namespace, kind);
-                List<String> names = new ArrayList<>();
-                List<Object> objects = new ArrayList<>();
-                for (int q = 0; q < COHORTS * QUEUES_PER_COHORT; q++) {
-                    for (int i = 0; i < perQueue; i++) {
-                        Size size = sizeOf(i, perQueue);
-                        // Names without dashes, as Framework names must be.
-                        String name = "q" + q + size.name().charAt(0) + i;
-                        names.add(name);
-                        objects.add(kind == Kind.APPWRAPPERS ? appWrapper(namespace, name, "lq-" + q, size, node)
-                                : framework(namespace, name, "lq-" + q, size, node));
-                        observer.sizeOf.put(name, size.name());
-                    }
-                }
+                plan.forEach(p -> observer.sizeOf.put(p.name(), p.size()));
                 double writesBefore = apiWrites(client);
-                progress.step(String.format(Locale.ROOT, "%s: creating %,d workloads in %d ClusterQueues of %d cohorts",
-                        kind == Kind.APPWRAPPERS ? "AppWrappers" : "Frameworks", total, COHORTS * QUEUES_PER_COHORT,
-                        COHORTS));
+                progress.step(String.format(Locale.ROOT, "%s: creating %,d workloads in %d ClusterQueues of %d cohorts "
+                        + "over %.0f s", kind.label, total, COHORTS * QUEUES_PER_COHORT, COHORTS,
+                        plan.getLast().atMillis() / 1000.0));
                 long started = System.nanoTime();
                 AtomicBoolean sampling = new AtomicBoolean(true);
                 List<Double> usage = new ArrayList<>();
@@ -141,9 +163,9 @@ public final class QueueBenchmark {
                         }
                     }
                 });
-                ApiServerBenchmark.measure("workload create", 64, total, i -> {
-                    observer.createdAt.put(names.get(i), System.nanoTime());
-                    client.resource((HasMetadata) objects.get(i)).create();
+                createOnSchedule(plan, started, p -> {
+                    observer.createdAt.put(p.name(), System.nanoTime());
+                    client.resource(object(kind, namespace, p.name(), p.queue(), p.size(), node)).create();
                 });
                 FrameworkBenchmark.await(() -> observer.finished.size() >= total, "all workloads finished", progress,
                         () -> String.format(Locale.ROOT, "%,d admitted, %,d finished of %,d", observer.admittedAt.size(),
@@ -155,7 +177,7 @@ public final class QueueBenchmark {
                 Map<String, Double> toAdmission = new java.util.TreeMap<>();
                 for (Size size : SIZES) {
                     toAdmission.put(size.name(), observer.admittedAt.entrySet().stream()
-                            .filter(e -> size.name().equals(observer.sizeOf.get(e.getKey())))
+                            .filter(e -> size.equals(observer.sizeOf.get(e.getKey())))
                             .mapToDouble(e -> (e.getValue() - observer.createdAt.get(e.getKey())) / 1e9).average()
                             .orElse(Double.NaN));
                 }
@@ -177,10 +199,64 @@ public final class QueueBenchmark {
         }
     }
 
-    /** Size of the i-th workload of a queue: small, medium and large interleaved 70/20/10. */
-    private static Size sizeOf(int i, int perQueue) {
-        int slot = i % 10;
-        return slot < 7 ? SIZES.get(0) : slot < 9 ? SIZES.get(1) : SIZES.get(2);
+    /** The scenario's workloads in creation order: per queue, each class one every interval, all series at once. */
+    private static List<Planned> plan(int perQueue) {
+        List<Planned> plan = new ArrayList<>();
+        for (int q = 0; q < COHORTS * QUEUES_PER_COHORT; q++) {
+            for (Size size : SIZES) {
+                int count = Math.max(1, Math.round((float) size.perQueue() * perQueue / SCENARIO_PER_QUEUE));
+                for (int i = 0; i < count; i++) {
+                    // Names without dashes, as Framework names must be.
+                    plan.add(new Planned((long) i * size.creationIntervalMillis(), "q" + q + size.name().charAt(0) + i,
+                            "lq-" + q, size));
+                }
+            }
+        }
+        plan.sort(Comparator.comparingLong(Planned::atMillis));
+        return plan;
+    }
+
+    /**
+     * Creates each planned workload at its time, by up to 64 writers: when the API server cannot keep up, creation runs
+     * behind the plan rather than piling up requests.
+     */
+    private static void createOnSchedule(List<Planned> plan, long startedNanos, Consumer<Planned> create)
+            throws Exception {
+        Semaphore writers = new Semaphore(64);
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Planned planned : plan) {
+                long wait = startedNanos + planned.atMillis() * 1_000_000 - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                writers.acquire();
+                executor.submit(() -> {
+                    try {
+                        create.accept(planned);
+                    } catch (RuntimeException e) {
+                        failed.compareAndSet(null, e);
+                    } finally {
+                        writers.release();
+                    }
+                });
+                if (failed.get() != null) {
+                    break;
+                }
+            }
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("creating the benchmark's workloads failed: " + failed.get().getMessage(),
+                    failed.get());
+        }
+    }
+
+    private static HasMetadata object(Kind kind, String namespace, String name, String queue, Size size, String node) {
+        return switch (kind) {
+            case WORKLOADS -> workload(namespace, name, queue, size);
+            case APPWRAPPERS -> appWrapper(namespace, name, queue, size, node);
+            case FRAMEWORKS -> framework(namespace, name, queue, size, node);
+        };
     }
 
     private static void createQueues(KubernetesClient client, String namespace) {
@@ -189,6 +265,15 @@ public final class QueueBenchmark {
                 kind: ResourceFlavor
                 metadata: {name: bench-flavor}
                 """);
+        for (Size size : SIZES) {
+            yaml.append("""
+                    ---
+                    apiVersion: kueue.x-k8s.io/v1beta2
+                    kind: WorkloadPriorityClass
+                    metadata: {name: bench-%s}
+                    value: %d
+                    """.formatted(size.name(), size.priority()));
+        }
         for (int q = 0; q < COHORTS * QUEUES_PER_COHORT; q++) {
             yaml.append("""
                     ---
@@ -224,7 +309,7 @@ public final class QueueBenchmark {
                 metadata:
                   name: %s
                   namespace: %s
-                  labels: {kueue.x-k8s.io/queue-name: %s}
+                  labels: {kueue.x-k8s.io/queue-name: %s, kueue.x-k8s.io/priority-class: bench-%s}
                 spec:
                   components:
                   - template:
@@ -237,7 +322,8 @@ public final class QueueBenchmark {
                         nodeName: %s
                         restartPolicy: Never
                         containers: [{name: main, image: bench, resources: {requests: {cpu: "%d"}}}]
-                """.formatted(name, namespace, queue, name, size.runSeconds(), node, size.cpus()), AppWrapper.class);
+                """.formatted(name, namespace, queue, size.name(), name, size.runMillis() / 1000.0, node, size.cpus()),
+                AppWrapper.class);
     }
 
     private static Framework framework(String namespace, String name, String queue, Size size, String node) {
@@ -247,7 +333,7 @@ public final class QueueBenchmark {
                 metadata:
                   name: %s
                   namespace: %s
-                  labels: {kueue.x-k8s.io/queue-name: %s}
+                  labels: {kueue.x-k8s.io/queue-name: %s, kueue.x-k8s.io/priority-class: bench-%s}
                 spec:
                   executionType: Start
                   retryPolicy: {fancyRetryPolicy: false, maxRetryCount: 0}
@@ -264,8 +350,32 @@ public final class QueueBenchmark {
                           nodeName: %s
                           restartPolicy: Never
                           containers: [{name: main, image: bench, resources: {requests: {cpu: "%d"}}}]
-                """.formatted(name, namespace, queue, size.runSeconds(), node, size.cpus()),
+                """.formatted(name, namespace, queue, size.name(), size.runMillis() / 1000.0, node, size.cpus()),
                 Framework.class);
+    }
+
+    /** A Workload as Kueue's harness creates it: no owner, its run time in a label for the runner. */
+    private static HasMetadata workload(String namespace, String name, String queue, Size size) {
+        return SERIALIZATION.unmarshal("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: Workload
+                metadata:
+                  name: %s
+                  namespace: %s
+                  labels: {%s: "%d"}
+                spec:
+                  queueName: %s
+                  priority: %d
+                  priorityClassRef: {group: kueue.x-k8s.io, kind: WorkloadPriorityClass, name: bench-%s}
+                  podSets:
+                  - name: main
+                    count: 1
+                    template:
+                      spec:
+                        restartPolicy: Never
+                        containers: [{name: main, image: bench, resources: {requests: {cpu: "%d"}}}]
+                """.formatted(name, namespace, RUN_MILLIS_LABEL, size.runMillis(), queue, size.priority(), size.name(),
+                size.cpus()), GenericKubernetesResource.class);
     }
 
     /** Used CPU of all ClusterQueues over their nominal quota, from their status. */
@@ -319,11 +429,12 @@ public final class QueueBenchmark {
                 """.formatted(namespace), io.fabric8.kubernetes.api.model.GenericKubernetesResource.class))
                 .serverSideApply();
         progress.step(String.format(Locale.ROOT, "  heap: %,d workloads waiting behind a held ClusterQueue", pending));
-        ApiServerBenchmark.measure("pending create", 64, pending, i -> client.resource(kind == Kind.APPWRAPPERS
-                ? appWrapper(namespace, "held" + i, "lq-held", SIZES.getFirst(), node)
-                : framework(namespace, "held" + i, "lq-held", SIZES.getFirst(), node)).create());
+        ApiServerBenchmark.measure("pending create", 64, pending, i -> client.resource(object(kind, namespace,
+                "held" + i, "lq-held", SIZES.getFirst(), node)).create());
         var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace);
-        FrameworkBenchmark.await(() -> workloads.list().getItems().stream()
+        // From the watch cache (resourceVersion 0): a list from etcd of this many Workloads outlasts the timeout.
+        FrameworkBenchmark.await(() -> workloads.list(new io.fabric8.kubernetes.api.model.ListOptionsBuilder()
+                .withResourceVersion("0").build()).getItems().stream()
                 .filter(w -> w.getMetadata().getName().contains("held")).count() >= pending, "every held workload queued",
                 progress, () -> "waiting for the Workloads");
         long heapRunning = ApiServerBenchmark.usedHeapAfterGc();
@@ -335,31 +446,97 @@ public final class QueueBenchmark {
         return perThousand;
     }
 
-    /** Watches the workloads: when each was admitted (unsuspended, or its Framework annotated) and finished. */
+    /**
+     * Watches the workloads: when each was admitted (the Workload's {@code Admitted} condition, the AppWrapper
+     * unsuspended, or the Framework given its admission annotation) and finished. For bare Workloads it is also the
+     * runner, as in Kueue's harness: a Workload admitted is marked {@code Finished} when its run time is up.
+     */
     private static final class Observer implements AutoCloseable {
         final Map<String, Long> createdAt = new ConcurrentHashMap<>();
         final Map<String, Long> admittedAt = new ConcurrentHashMap<>();
-        final Map<String, String> sizeOf = new ConcurrentHashMap<>();
+        final Map<String, Size> sizeOf = new ConcurrentHashMap<>();
         final java.util.Set<String> finished = ConcurrentHashMap.newKeySet();
         private final SharedIndexInformer<?> informer;
+        private final KubernetesClient client;
+        /** Admissions the runner has a finish planned for, by name and admission time. */
+        private final java.util.Set<String> running = ConcurrentHashMap.newKeySet();
+        private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+        private final ExecutorService finishers = Executors.newVirtualThreadPerTaskExecutor();
 
         Observer(KubernetesClient client, String namespace, Kind kind) {
-            if (kind == Kind.APPWRAPPERS) {
-                informer = client.resources(AppWrapper.class).inNamespace(namespace).inform(handler(
+            this.client = client;
+            informer = switch (kind) {
+                case WORKLOADS -> client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).inform(
+                        handler(w -> admittedSince(w) != null, w -> condition(w, "Finished"), w -> {
+                            String since = admittedSince(w);
+                            if (since != null && !condition(w, "Finished") && running.add(w.getMetadata().getName()
+                                    + "@" + since)) {
+                                int runMillis = Integer.parseInt(w.getMetadata().getLabels().get(RUN_MILLIS_LABEL));
+                                timers.schedule(() -> finishers.submit(() -> finish(w, since)), runMillis,
+                                        TimeUnit.MILLISECONDS);
+                            }
+                        }));
+                case APPWRAPPERS -> client.resources(AppWrapper.class).inNamespace(namespace).inform(handler(
                         aw -> !aw.getSpec().suspended() && aw.getSpec().components.getFirst().podSetInfos != null,
-                        aw -> aw.getStatus() != null && "Succeeded".equals(aw.getStatus().phase),
-                        aw -> aw.getMetadata().getName()));
-            } else {
-                informer = client.resources(Framework.class).inNamespace(namespace).inform(handler(
+                        aw -> aw.getStatus() != null && "Succeeded".equals(aw.getStatus().phase), aw -> { }));
+                case FRAMEWORKS -> client.resources(Framework.class).inNamespace(namespace).inform(handler(
                         fw -> fw.getMetadata().getAnnotations() != null
                                 && fw.getMetadata().getAnnotations().containsKey("capstan.io/admission"),
-                        fw -> fw.getStatus() != null && fw.getStatus().state == FrameworkState.Completed,
-                        fw -> fw.getMetadata().getName()));
+                        fw -> fw.getStatus() != null && fw.getStatus().state == FrameworkState.Completed, fw -> { }));
+            };
+        }
+
+        /** The Admitted condition's transition time while it is True, else null. */
+        private static String admittedSince(GenericKubernetesResource workload) {
+            for (JsonNode condition : SERIALIZATION.convertValue(workload, JsonNode.class).path("status")
+                    .path("conditions")) {
+                if ("Admitted".equals(condition.path("type").asText())) {
+                    return "True".equals(condition.path("status").asText())
+                            ? condition.path("lastTransitionTime").asText() : null;
+                }
+            }
+            return null;
+        }
+
+        private static boolean condition(GenericKubernetesResource workload, String type) {
+            for (JsonNode condition : SERIALIZATION.convertValue(workload, JsonNode.class).path("status")
+                    .path("conditions")) {
+                if (type.equals(condition.path("type").asText())) {
+                    return "True".equals(condition.path("status").asText());
+                }
+            }
+            return false;
+        }
+
+        /** Marks the Workload Finished, unless it was evicted (preempted) in the meantime. */
+        private void finish(GenericKubernetesResource admitted, String since) {
+            @SuppressWarnings("unchecked")
+            var store = ((SharedIndexInformer<GenericKubernetesResource>) informer).getStore();
+            GenericKubernetesResource now = store.get(admitted);
+            String key = admitted.getMetadata().getName() + "@" + since;
+            if (now == null || !since.equals(admittedSince(now)) || condition(now, "Evicted")) {
+                // Preempted before its time was up: admitted again (even within the same second), it runs again.
+                running.remove(key);
+                return;
+            }
+            var patch = SERIALIZATION.asJson(List.of(
+                    Map.of("op", "test", "path", "/metadata/uid", "value", now.getMetadata().getUid()),
+                    Map.of("op", "add", "path", "/status/conditions/-", "value", Map.of("type", "Finished",
+                            "status", "True", "reason", "ByTest", "message", "Run time is up (the benchmark's runner)",
+                            "lastTransitionTime", java.time.Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()))));
+            try {
+                RawRequests.write(client, "PATCH", RawRequests.path(Kueue.WORKLOADS.getGroup(),
+                        Kueue.WORKLOADS.getVersion(), Kueue.WORKLOADS.getPlural(), now.getMetadata().getNamespace(),
+                        now.getMetadata().getName()) + "/status", RawRequests.JSON_PATCH, patch);
+            } catch (RuntimeException e) {
+                System.err.println("runner: marking " + key + " Finished failed, trying again in a second: "
+                        + e.getMessage());
+                timers.schedule(() -> finishers.submit(() -> finish(admitted, since)), 1, TimeUnit.SECONDS);
             }
         }
 
         private <T extends HasMetadata> ResourceEventHandler<T> handler(Predicate<T> admitted, Predicate<T> done,
-                java.util.function.Function<T, String> nameOf) {
+                Consumer<T> alsoOnChange) {
             return new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(T object) {
@@ -379,7 +556,7 @@ public final class QueueBenchmark {
                     if (object.getMetadata().getName().startsWith("held")) {
                         return;
                     }
-                    String name = nameOf.apply(object);
+                    String name = object.getMetadata().getName();
                     if (admitted.test(object)) {
                         admittedAt.putIfAbsent(name, System.nanoTime());
                     }
@@ -387,6 +564,7 @@ public final class QueueBenchmark {
                         admittedAt.putIfAbsent(name, System.nanoTime());
                         finished.add(name);
                     }
+                    alsoOnChange.accept(object);
                 }
             };
         }
@@ -394,6 +572,8 @@ public final class QueueBenchmark {
         @Override
         public void close() {
             informer.stop();
+            timers.shutdownNow();
+            finishers.shutdownNow();
         }
     }
 }
