@@ -73,9 +73,13 @@ public final class QueueModule implements OperatorModule {
     @Override
     public List<PolicyRule> clusterRules() {
         return List.of(
-                Operator.rule(Kueue.GROUP, List.of("resourceflavors", "clusterqueues", "localqueues",
-                        "workloadpriorityclasses"), List.of("get", "list", "watch")),
-                Operator.rule(Kueue.GROUP, List.of("workloads"), List.of("get", "list", "watch", "create", "delete")),
+                Operator.rule(Kueue.GROUP, List.of("resourceflavors", "localqueues", "workloadpriorityclasses"),
+                        List.of("get", "list", "watch")),
+                // patch: the resource-in-use finalizer.
+                Operator.rule(Kueue.GROUP, List.of("clusterqueues"), List.of("get", "list", "watch", "patch")),
+                // patch: spec.active false when a Workload is deactivated after too many requeues.
+                Operator.rule(Kueue.GROUP, List.of("workloads"), List.of("get", "list", "watch", "create", "delete",
+                        "patch")),
                 Operator.rule(Kueue.GROUP, List.of("clusterqueues/status", "localqueues/status", "workloads/status"),
                         List.of("get", "update", "patch")),
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),

@@ -44,6 +44,8 @@ class QueueIT {
 
     private static final String NODE = "queue-mock";
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final io.fabric8.kubernetes.client.dsl.base.PatchContext MERGE =
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE);
     private static Operator operator;
     private static VirtualNode node;
     private static KubernetesClient nodeClient;
@@ -320,14 +322,9 @@ class QueueIT {
                 value: 1000
                 """.formatted(cq, cq));
         queueSetup("2", "BestEffortFIFO", "{}");
-        client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).edit(q -> {
-            q.getAdditionalProperties().put("spec", new java.util.LinkedHashMap<>((Map<?, ?>) q.getAdditionalProperties()
-                    .get("spec")));
-            @SuppressWarnings("unchecked")
-            Map<String, Object> spec = (Map<String, Object>) q.getAdditionalProperties().get("spec");
-            spec.put("preemption", Map.of("withinClusterQueue", "LowerPriority"));
-            return q;
-        });
+        // A merge patch, not an edit: the queue's finalizer may be added in between.
+        client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).patch(MERGE,
+                "{\"spec\": {\"preemption\": {\"withinClusterQueue\": \"LowerPriority\"}}}");
         queuedAppWrapper("background", "team", "2", "6", cq + "-low");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("background")).isEqualTo("Running"));
 
@@ -451,11 +448,7 @@ class QueueIT {
                     .contains("needs 2 within a limit of 2");
         });
 
-        RawRequests.write(client, "PATCH", RawRequests.path(Kueue.WORKLOADS.getGroup(), Kueue.WORKLOADS.getVersion(),
-                Kueue.WORKLOADS.getPlural(), namespace, "first") + "/status", RawRequests.JSON_PATCH, """
-                [{"op": "add", "path": "/status/conditions/-", "value": {"type": "Finished", "status": "True",
-                  "reason": "JobFinished", "message": "done by the integration",
-                  "lastTransitionTime": "2026-01-01T00:00:00Z"}}]""");
+        markFinished("first");
 
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             JsonNode second = SERIALIZATION.convertValue(workloads.withName("second").get(), JsonNode.class);
@@ -465,5 +458,86 @@ class QueueIT {
         JsonNode first = SERIALIZATION.convertValue(workloads.withName("first").get(), JsonNode.class);
         assertThat(condition(first, Kueue.FINISHED)).as("the integration's mark stays").isEqualTo(
                 "True/JobFinished: done by the integration");
+    }
+
+    /** A Workload as a custom integration creates it, in the test's LocalQueue, asking {@code cpu} CPUs for one pod. */
+    private void bareWorkload(String name, String cpu) {
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: Workload
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  queueName: team
+                  podSets:
+                  - name: main
+                    count: 1
+                    template:
+                      spec:
+                        restartPolicy: Never
+                        containers: [{name: main, image: busybox, resources: {requests: {cpu: "%s"}}}]
+                """.formatted(name, namespace, cpu));
+    }
+
+    private JsonNode bareWorkload(String name) {
+        return SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace)
+                .withName(name).get(), JsonNode.class);
+    }
+
+    private void markFinished(String workload) {
+        RawRequests.write(client, "PATCH", RawRequests.path(Kueue.WORKLOADS.getGroup(), Kueue.WORKLOADS.getVersion(),
+                Kueue.WORKLOADS.getPlural(), namespace, workload) + "/status", RawRequests.JSON_PATCH, """
+                [{"op": "add", "path": "/status/conditions/-", "value": {"type": "Finished", "status": "True",
+                  "reason": "JobFinished", "message": "done by the integration",
+                  "lastTransitionTime": "2026-01-01T00:00:00Z"}}]""");
+    }
+
+    @Test
+    void aWorkloadTooBigForItsQueueIsAdmittedOnceTheQuotaIsRaised() {
+        String cq = queueSetup("1", "BestEffortFIFO", "{}");
+        bareWorkload("big", "2");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(condition(
+                bareWorkload("big"), Kueue.QUOTA_RESERVED)).startsWith("False/Pending")
+                .contains("needs 2 within a limit of 1"));
+
+        client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).patch(MERGE, """
+                {"spec": {"resourceGroups": [{"coveredResources": ["cpu", "memory"], "flavors": [{"name": "%s",
+                  "resources": [{"name": "cpu", "nominalQuota": "2"}, {"name": "memory", "nominalQuota": "8Gi"}]}]}]}}
+                """.formatted(cq));
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(condition(
+                bareWorkload("big"), Kueue.ADMITTED)).startsWith("True"));
+    }
+
+    /**
+     * Kueue's resource-in-use finalizer: a ClusterQueue deleted while a workload uses its quota admits nothing new and
+     * stays until that workload is done; then it goes, and what waited in it says its ClusterQueue is missing.
+     */
+    @Test
+    void aClusterQueueDeletedWhileInUseStaysUntilItsAdmittedWorkloadsAreDone() {
+        String cq = queueSetup("2", "BestEffortFIFO", "{}");
+        bareWorkload("running", "1");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(condition(bareWorkload("running"), Kueue.ADMITTED)).startsWith("True");
+            assertThat(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).get().getMetadata()
+                    .getFinalizers()).contains(Kueue.RESOURCE_IN_USE);
+        });
+
+        client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).delete();
+        bareWorkload("late", "1");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(condition(bareWorkload("late"), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: "
+                    + "ClusterQueue " + cq + " is being deleted");
+            assertThat(condition(clusterQueue(cq), "Active")).startsWith("False/Terminating");
+        });
+        assertThat(condition(bareWorkload("running"), Kueue.ADMITTED)).as("what runs keeps its admission")
+                .startsWith("True");
+
+        markFinished("running");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).get()).isNull();
+            assertThat(condition(bareWorkload("late"), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: "
+                    + "ClusterQueue " + cq + " (of LocalQueue team) doesn't exist");
+        });
+        assertThat(bareWorkload("late").path("status").has("admission")).isFalse();
     }
 }

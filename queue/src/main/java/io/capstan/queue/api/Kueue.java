@@ -24,6 +24,8 @@ public final class Kueue {
     public static final String PODSET_LABEL = "kueue.x-k8s.io/podset";
     /** On Capstan's copies of Kueue's CRDs; Kueue's own lack it. */
     public static final String SERVED_BY_ANNOTATION = "capstan.io/served-by";
+    /** Kueue's finalizer on a ClusterQueue that admitted workloads still use. */
+    public static final String RESOURCE_IN_USE = "kueue.x-k8s.io/resource-in-use";
 
     public static final String QUOTA_RESERVED = "QuotaReserved";
     public static final String ADMITTED = "Admitted";

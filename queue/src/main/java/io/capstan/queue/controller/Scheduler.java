@@ -132,6 +132,7 @@ public final class Scheduler implements LeaderWork {
                 if (object instanceof GenericKubernetesResource workload && "Workload".equals(workload.getKind())) {
                     workloadStatus.forget(ObjectKey.of(workload));
                     parsed.remove(workload.getMetadata().getUid());
+                    finishedUids.remove(workload.getMetadata().getUid());
                 }
                 controller.queue().add(CYCLE);
             }
@@ -163,7 +164,7 @@ public final class Scheduler implements LeaderWork {
 
     /** A ClusterQueue as the cycle uses it. */
     private record QueueSpec(String name, QuotaBook.Queue quota, boolean strictFifo, LabelSelector namespaceSelector,
-            boolean stopped, String inactive, Preemption.Policy preemption) {
+            boolean stopped, boolean terminating, String inactive, Preemption.Policy preemption) {
     }
 
     /** A Workload of this cycle: its object, the status it builds on, its queue and what it asks for. */
@@ -240,11 +241,17 @@ public final class Scheduler implements LeaderWork {
         Map<String, int[]> localCounts = new HashMap<>();
         Map<String, Map<String, Map<String, Long>>> localUsage = new HashMap<>();
         for (GenericKubernetesResource object : workloads.getStore().list()) {
+            if (finishedUids.contains(object.getMetadata().getUid())) {
+                continue;
+            }
             Parsed parsedWorkload = parsed(object);
             if (parsedWorkload.status() != null && isTrue(parsedWorkload.status(), Kueue.FINISHED)) {
                 // Finished as stored, by this scheduler or by whoever runs a Workload created without an owner (as
-                // Kueue's job integrations do): it holds nothing, and nothing about it is remembered any more.
+                // Kueue's job integrations do): it holds nothing, and nothing about it is kept but its UID (finished
+                // Workloads stay until their owner goes, and may outnumber the rest).
                 workloadStatus.forget(ObjectKey.of(object));
+                parsed.remove(object.getMetadata().getUid());
+                finishedUids.add(object.getMetadata().getUid());
                 continue;
             }
             ObjectNode spec = parsedWorkload.spec();
@@ -321,6 +328,8 @@ public final class Scheduler implements LeaderWork {
                 entry.position = position++;
                 if (queue.inactive() != null) {
                     pending(entry, "Inadmissible", queue.inactive(), now);
+                } else if (queue.terminating()) {
+                    pending(entry, "Inadmissible", "ClusterQueue " + queue.name() + " is being deleted", now);
                 } else if (queue.stopped()) {
                     pending(entry, "Inadmissible", "ClusterQueue " + queue.name() + " is stopped", now);
                 } else if (config.waitForPodsReady() && config.blockAdmission() && notReady[0]) {
@@ -361,6 +370,7 @@ public final class Scheduler implements LeaderWork {
         for (QueueSpec queue : queues.values()) {
             writeClusterQueueStatus(queue, book, pendingCount.getOrDefault(queue.name(), 0),
                     admittedByQueue.getOrDefault(queue.name(), 0), now);
+            holdWhileInUse(queue, admittedByQueue.getOrDefault(queue.name(), 0));
         }
         for (GenericKubernetesResource localQueue : localQueues.getStore().list()) {
             String key = localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName();
@@ -482,7 +492,7 @@ public final class Scheduler implements LeaderWork {
                 Preemption.ReclaimWithinCohort.valueOf(spec.path("preemption").path("reclaimWithinCohort").asText("Never")));
         return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
                 "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
-                !"None".equals(stopPolicy), inactive, preemption);
+                !"None".equals(stopPolicy), object.getMetadata().getDeletionTimestamp() != null, inactive, preemption);
     }
 
     /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
@@ -869,6 +879,49 @@ public final class Scheduler implements LeaderWork {
 
     // ----- queue status ---------------------------------------------------------------------------------------------
 
+    /**
+     * Kueue's {@code resource-in-use} finalizer: a ClusterQueue deleted while workloads hold its quota stays (admitting
+     * nothing) until they are done, so their usage is never forgotten by a queue re-created under the same name.
+     */
+    private void holdWhileInUse(QueueSpec queue, int admitted) {
+        GenericKubernetesResource object = clusterQueues.getIndexer().getByKey(queue.name());
+        if (object == null) {
+            return;
+        }
+        List<String> finalizers = object.getMetadata().getFinalizers() == null ? List.of()
+                : object.getMetadata().getFinalizers();
+        int index = finalizers.indexOf(Kueue.RESOURCE_IN_USE);
+        ArrayNode patch = JSON.createArrayNode();
+        if (!queue.terminating() && index < 0) {
+            patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
+                    .put("value", object.getMetadata().getResourceVersion());
+            if (finalizers.isEmpty()) {
+                patch.addObject().put("op", "add").put("path", "/metadata/finalizers").putArray("value")
+                        .add(Kueue.RESOURCE_IN_USE);
+            } else {
+                patch.addObject().put("op", "add").put("path", "/metadata/finalizers/-")
+                        .put("value", Kueue.RESOURCE_IN_USE);
+            }
+        } else if (queue.terminating() && index >= 0 && admitted == 0) {
+            patch.addObject().put("op", "test").put("path", "/metadata/finalizers/" + index)
+                    .put("value", Kueue.RESOURCE_IN_USE);
+            patch.addObject().put("op", "remove").put("path", "/metadata/finalizers/" + index);
+        } else {
+            return;
+        }
+        writes.put("ClusterQueue finalizer " + queue.name(), () -> {
+            try {
+                RawRequests.write(client, "PATCH", path(Kueue.CLUSTER_QUEUES, object), RawRequests.JSON_PATCH,
+                        patch.toString());
+            } catch (KubernetesClientException e) {
+                // Changed meanwhile (a failed test) or gone: the next cycle looks again.
+                if (e.getCode() != 404 && e.getCode() != 422 && e.getCode() != 409) {
+                    throw e;
+                }
+            }
+        });
+    }
+
     private void writeClusterQueueStatus(QueueSpec queue, QuotaBook book, int pending, int admitted, Instant now) {
         GenericKubernetesResource object = clusterQueues.getIndexer().getByKey(queue.name());
         if (object == null) {
@@ -891,6 +944,9 @@ public final class Scheduler implements LeaderWork {
         status.set("flavorsUsage", usage);
         if (queue.inactive() != null) {
             setCondition(status, "Active", "False", "FlavorNotFound", queue.inactive(), now);
+        } else if (queue.terminating()) {
+            setCondition(status, "Active", "False", "Terminating", "Being deleted: admits nothing new, and goes once "
+                    + "its " + admitted + " admitted workload(s) are done", now);
         } else if (queue.stopped()) {
             setCondition(status, "Active", "False", "Stopped", "The ClusterQueue is stopped", now);
         } else {
@@ -969,6 +1025,8 @@ public final class Scheduler implements LeaderWork {
     }
 
     private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
+    /** UIDs of Workloads stored as Finished: nothing about them changes any more. */
+    private final java.util.Set<String> finishedUids = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Parsed parsed(GenericKubernetesResource workload) {
         String uid = workload.getMetadata().getUid();
