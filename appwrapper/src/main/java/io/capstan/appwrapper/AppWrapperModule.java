@@ -1,13 +1,16 @@
 package io.capstan.appwrapper;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.capstan.appwrapper.admission.AppWrapperAdmission;
+import io.capstan.appwrapper.admission.CreatorLabels;
+import io.capstan.appwrapper.admission.SubjectAccessCheck;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.controller.AppWrapperController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Crds;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.time.Clock;
@@ -56,12 +59,14 @@ public final class AppWrapperModule implements OperatorModule {
         return List.of(
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers"), List.of("get", "list", "watch", "update", "patch")),
                 Operator.rule(AppWrapper.GROUP, List.of("appwrappers/status"), List.of("get", "update", "patch")),
-                Operator.rule("*", List.of("*"), List.of("get", "list", "watch", "create", "delete")));
+                Operator.rule("*", List.of("*"), List.of("get", "list", "watch", "create", "delete")),
+                // The webhook asks whether an AppWrapper's creator may create each wrapped object.
+                Operator.rule("authorization.k8s.io", List.of("subjectaccessreviews"), List.of("create")));
     }
 
     @Override
-    public List<ValidatingWebhooks.Hook> admissionHooks() {
-        return List.of(AppWrapperAdmission.hook());
+    public List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
+        return List.of(CreatorLabels.hook(), AppWrapperAdmission.hook(new SubjectAccessCheck(client)));
     }
 
     @Override

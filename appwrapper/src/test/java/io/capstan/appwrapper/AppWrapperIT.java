@@ -58,7 +58,7 @@ class AppWrapperIT {
         operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule()), new Operator.Settings(
                 new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true,
                 new Operator.Webhooks(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0),
-                        new io.capstan.runtime.webhook.ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                        new io.capstan.runtime.webhook.AdmissionWebhooks.UrlEndpoint("127.0.0.1", 0),
                         io.capstan.runtime.webhook.WebhookAuthority.ephemeral(), "Fail", Map.of(WEBHOOK_LABEL, "on"),
                         "capstan-appwrapper-it", true)));
     }
@@ -104,6 +104,11 @@ class AppWrapperIT {
     }
 
     private AppWrapper create(String name, boolean suspend, Map<String, String> annotations, String components) {
+        return create(client, name, suspend, annotations, components);
+    }
+
+    private AppWrapper create(KubernetesClient as, String name, boolean suspend, Map<String, String> annotations,
+            String components) {
         StringBuilder yaml = new StringBuilder("apiVersion: workload.codeflare.dev/v1beta2\nkind: AppWrapper\nmetadata:\n")
                 .append("  name: ").append(name).append("\n  namespace: ").append(namespace).append('\n');
         if (!annotations.isEmpty()) {
@@ -112,7 +117,7 @@ class AppWrapperIT {
         }
         yaml.append("spec:\n  suspend: ").append(suspend).append("\n  components:\n")
                 .append(components.indent(2));
-        return client.resources(AppWrapper.class).inNamespace(namespace).load(new java.io.ByteArrayInputStream(
+        return as.resources(AppWrapper.class).inNamespace(namespace).load(new java.io.ByteArrayInputStream(
                 yaml.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).create();
     }
 
@@ -321,5 +326,50 @@ class AppWrapperIT {
                 .hasMessageContaining("spec.components[0].template cannot change");
         client.resources(AppWrapper.class).inNamespace(namespace).withName("fixed").patch(MERGE, "{\"spec\":{\"suspend\":false}}");
         awaitPhase("fixed", "Succeeded", Duration.ofSeconds(60));
+    }
+
+    /**
+     * Wrapping must not let anyone create what they could not create themselves: a user allowed to create AppWrappers
+     * but not Jobs is refused an AppWrapper around a Job, and once allowed, the AppWrapper says who created it.
+     */
+    @Test
+    void theWebhookRefusesWhatItsCreatorMayNotCreateAndLabelsItsCreator() {
+        client.namespaces().withName(namespace).edit(ns -> {
+            ns.getMetadata().getLabels().put(WEBHOOK_LABEL, "on");
+            return ns;
+        });
+        String user = "alice-" + namespace.hashCode();
+        client.rbac().roles().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.rbac.RoleBuilder()
+                .withNewMetadata().withName("appwrappers-only").endMetadata()
+                .addNewRule().withApiGroups(AppWrapper.GROUP).withResources("appwrappers").withVerbs("create", "get")
+                .endRule().build()).create();
+        client.rbac().roleBindings().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.rbac
+                .RoleBindingBuilder().withNewMetadata().withName("alice").endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName("appwrappers-only")
+                .endRoleRef().addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user)
+                .endSubject().build()).create();
+        try (KubernetesClient alice = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withImpersonateUsername(user)
+                        .build()).build()) {
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                // Until the API server calls the webhook for the newly labelled namespace, the create goes through.
+                client.resources(AppWrapper.class).inNamespace(namespace).withName("smuggled").delete();
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> create(alice, "smuggled", true,
+                        Map.of(), job("smuggled-job", 1, "1", 0)))).hasMessageContaining("AppWrapper smuggled: "
+                        + "spec.components[0]: user " + user + " is not authorized to create jobs.batch in namespace "
+                        + namespace);
+            });
+            assertThat(get("smuggled")).isNull();
+
+            client.rbac().roles().inNamespace(namespace).withName("appwrappers-only").edit(role -> {
+                role.getRules().add(new io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder().withApiGroups("batch")
+                        .withResources("jobs").withVerbs("create").build());
+                return role;
+            });
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                    create(alice, "allowed", true, Map.of(), job("allowed-job", 1, "1", 0)));
+        }
+        assertThat(get("allowed").getMetadata().getLabels()).containsEntry("workload.codeflare.dev/user", user)
+                .containsKey("workload.codeflare.dev/userid");
     }
 }

@@ -12,7 +12,7 @@ import io.capstan.runtime.metrics.Metrics;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
 import io.capstan.runtime.operator.OperatorModules;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -57,7 +57,7 @@ final class Addons {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         Operator operator = Operator.start(client, OperatorModules.discover(), new Operator.Settings(
                 new Manager.Settings(null, loopback, loopback, null, Duration.ofMinutes(2)), true,
-                new Operator.Webhooks(loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                new Operator.Webhooks(loopback, new AdmissionWebhooks.UrlEndpoint("127.0.0.1", 0),
                         WebhookAuthority.ephemeral(), "Ignore", Map.of(), Operator.WEBHOOK_CONFIGURATION, true)));
         String detail = operator.modules().stream().map(OperatorModule::name).collect(Collectors.joining(", "))
                 + "; metrics and health on http://127.0.0.1:" + operator.manager().serverAddresses().getFirst().getPort()

@@ -6,7 +6,7 @@ import io.capstan.runtime.leader.LeaderElection;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
 import io.capstan.runtime.operator.OperatorModules;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -167,11 +167,11 @@ final class OperatorCommand implements Callable<Integer> {
             if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
                 throw new IllegalArgumentException("--webhook-service must be NAMESPACE/NAME, not " + webhookService);
             }
-            return new Operator.Webhooks(bind, new ValidatingWebhooks.ServiceEndpoint(parts[0], parts[1], 443),
+            return new Operator.Webhooks(bind, new AdmissionWebhooks.ServiceEndpoint(parts[0], parts[1], 443),
                     WebhookAuthority.shared(client, parts[0], "capstan-webhook-ca"), webhookFailurePolicy, Map.of(),
                     Operator.WEBHOOK_CONFIGURATION, false);
         }
-        return new Operator.Webhooks(bind, new ValidatingWebhooks.UrlEndpoint(webhookHost, bind.getPort()),
+        return new Operator.Webhooks(bind, new AdmissionWebhooks.UrlEndpoint(webhookHost, bind.getPort()),
                 WebhookAuthority.ephemeral(), webhookFailurePolicy, Map.of(), Operator.WEBHOOK_CONFIGURATION, true);
     }
 

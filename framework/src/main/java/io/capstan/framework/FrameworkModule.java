@@ -1,5 +1,6 @@
 package io.capstan.framework;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.capstan.framework.admission.FrameworkWebhook;
 import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkCrd;
@@ -8,7 +9,7 @@ import io.capstan.framework.controller.FrameworkController;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.nio.file.Path;
@@ -88,7 +89,7 @@ public final class FrameworkModule implements OperatorModule {
     }
 
     @Override
-    public List<ValidatingWebhooks.Hook> admissionHooks() {
+    public List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
         return List.of(FrameworkWebhook.hook());
     }
 

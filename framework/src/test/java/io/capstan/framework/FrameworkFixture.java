@@ -19,7 +19,7 @@ import io.capstan.node.node.VirtualNodeTaint;
 import io.capstan.node.provider.mock.MockProvider;
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Operator;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.capstan.runtime.webhook.WebhookAuthority;
 import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
@@ -129,7 +129,7 @@ public final class FrameworkFixture implements AutoCloseable {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         operator = Operator.start(cluster.newClient(), List.of(new FrameworkModule(config)), new Operator.Settings(
                 new Manager.Settings(namespace, null, null, null, Duration.ofMinutes(1)), false,
-                new Operator.Webhooks(loopback, new ValidatingWebhooks.UrlEndpoint("127.0.0.1", 0),
+                new Operator.Webhooks(loopback, new AdmissionWebhooks.UrlEndpoint("127.0.0.1", 0),
                         WebhookAuthority.ephemeral(), "Fail", Map.of(WEBHOOK_LABEL, namespace),
                         "capstan-" + namespace, true)));
     }

@@ -6,7 +6,7 @@ import io.capstan.appwrapper.api.AppWrapperSpec.Component;
 import io.capstan.appwrapper.api.AppWrapperSpec.PodSet;
 import io.capstan.appwrapper.model.PodSets;
 import io.capstan.runtime.webhook.AdmissionReviews;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +17,8 @@ import java.util.Objects;
  * The validating webhook for AppWrappers, with AppWrapper's own rules (project-codeflare/appwrapper,
  * internal/webhook/appwrapper_webhook.go). On create: every component a Kubernetes object in the AppWrapper's
  * namespace, no AppWrapper inside an AppWrapper, podSets that lead to pod templates and agree with what the known kinds
- * make, between 1 and 8 podSets in all. On update: the components, their podSets, the user labels and
+ * make, between 1 and 8 podSets in all, and a creator allowed to create every wrapped object itself (a
+ * SubjectAccessReview per component: wrapping must not let anyone create what they could not create directly). On update: the components, their podSets, the user labels and
  * {@code managedBy} stay as they were; {@code suspend}, the queue's podSetInfos and annotations may change.
  */
 public final class AppWrapperAdmission implements AdmissionReviews.Validator {
@@ -26,17 +27,33 @@ public final class AppWrapperAdmission implements AdmissionReviews.Validator {
     public static final String PATH = "/validate/appwrappers";
     /** Kueue's historic limit of podSets per Workload, which AppWrapper keeps. */
     static final int MAX_POD_SETS = 8;
-    static final List<String> USER_LABELS = List.of("workload.codeflare.dev/user", "workload.codeflare.dev/userid");
+    static final List<String> USER_LABELS = List.of(CreatorLabels.USER, CreatorLabels.USER_ID);
+
+    /** Whether a user may create an object of a kind in a namespace. */
+    @FunctionalInterface
+    public interface AccessCheck {
+        /** Null when allowed, else why not. */
+        String denied(JsonNode userInfo, String namespace, String apiVersion, String kind);
+    }
 
     private final KubernetesSerialization serialization = new KubernetesSerialization();
+    private final AccessCheck access;
 
-    public static ValidatingWebhooks.Hook hook() {
-        return new ValidatingWebhooks.Hook(NAME, PATH, AppWrapper.GROUP, AppWrapper.VERSION, "appwrappers",
-                List.of("CREATE", "UPDATE"), new AppWrapperAdmission());
+    /** @param access asked for each component on create; null to skip the check (requests without a user) */
+    public AppWrapperAdmission(AccessCheck access) {
+        this.access = access;
+    }
+
+    public static AdmissionWebhooks.Hook hook(AccessCheck access) {
+        return AdmissionWebhooks.Hook.validating(NAME, PATH, AppWrapper.GROUP, AppWrapper.VERSION, "appwrappers",
+                List.of("CREATE", "UPDATE"), new AppWrapperAdmission(access));
     }
 
     @Override
-    public List<String> validate(String operation, JsonNode object, JsonNode oldObject) {
+    public List<String> validate(AdmissionReviews.Request request) {
+        String operation = request.operation();
+        JsonNode object = request.object();
+        JsonNode oldObject = request.oldObject();
         AppWrapper appWrapper;
         AppWrapper old = null;
         try {
@@ -48,7 +65,10 @@ public final class AppWrapperAdmission implements AdmissionReviews.Validator {
             return List.of("the object is not an AppWrapper: " + e.getMessage());
         }
         List<String> problems = switch (operation) {
-            case "CREATE" -> onCreate(appWrapper);
+            case "CREATE" -> {
+                List<String> found = onCreate(appWrapper);
+                yield found.isEmpty() ? creatorMayCreate(appWrapper, request) : found;
+            }
             case "UPDATE" -> old == null ? List.of() : onUpdate(appWrapper, old);
             default -> List.of();
         };
@@ -89,6 +109,24 @@ public final class AppWrapperAdmission implements AdmissionReviews.Validator {
         if (problems.isEmpty() && (podSets < 1 || podSets > MAX_POD_SETS)) {
             problems.add("the components have " + podSets + " podSets in all; an AppWrapper needs between 1 and "
                     + MAX_POD_SETS);
+        }
+        return problems;
+    }
+
+    /** Every component is something its creator may create in the namespace. */
+    private List<String> creatorMayCreate(AppWrapper appWrapper, AdmissionReviews.Request request) {
+        if (access == null || !request.userInfo().hasNonNull("username")) {
+            return List.of();
+        }
+        List<String> problems = new ArrayList<>();
+        List<Component> components = appWrapper.getSpec().components;
+        for (int i = 0; i < components.size(); i++) {
+            JsonNode template = components.get(i).template;
+            String denied = access.denied(request.userInfo(), appWrapper.getMetadata().getNamespace(),
+                    template.path("apiVersion").asText(), template.path("kind").asText());
+            if (denied != null) {
+                problems.add("spec.components[" + i + "]: " + denied);
+            }
         }
         return problems;
     }

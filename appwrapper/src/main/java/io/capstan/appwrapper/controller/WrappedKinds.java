@@ -13,17 +13,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * not installed) is told as such instead of guessed at; kinds found are remembered, kinds not found are asked again
  * next time, so a CRD installed later is picked up.
  */
-final class WrappedKinds {
+public final class WrappedKinds {
 
     private final KubernetesClient client;
     private final Map<String, ResourceDefinitionContext> found = new ConcurrentHashMap<>();
 
-    WrappedKinds(KubernetesClient client) {
+    public WrappedKinds(KubernetesClient client) {
         this.client = client;
     }
 
     /** The kind's resource, or empty when the API server does not serve it. */
-    Optional<ResourceDefinitionContext> resolve(String apiVersion, String kind) {
+    public Optional<ResourceDefinitionContext> resolve(String apiVersion, String kind) {
         String key = apiVersion + " " + kind;
         ResourceDefinitionContext known = found.get(key);
         if (known != null) {

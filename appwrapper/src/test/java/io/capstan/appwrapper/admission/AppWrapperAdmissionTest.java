@@ -3,6 +3,7 @@ package io.capstan.appwrapper.admission;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.capstan.runtime.webhook.AdmissionReviews;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class AppWrapperAdmissionTest {
 
     private static final YAMLMapper YAML = new YAMLMapper();
-    private final AppWrapperAdmission admission = new AppWrapperAdmission();
+    private final AppWrapperAdmission admission = new AppWrapperAdmission(null);
 
     private static JsonNode appWrapper(String components) throws Exception {
         return YAML.readTree("""
@@ -34,7 +35,7 @@ class AppWrapperAdmissionTest {
 
     @Test
     void aValidAppWrapperIsAdmitted() throws Exception {
-        assertThat(admission.validate("CREATE", appWrapper(JOB), null)).isEmpty();
+        assertThat(admission.validate(AdmissionReviews.Request.of("CREATE", appWrapper(JOB), null))).isEmpty();
     }
 
     @ParameterizedTest(name = "{1}")
@@ -48,7 +49,7 @@ class AppWrapperAdmissionTest {
             - template: {apiVersion: apps/v1, kind: Deployment, metadata: {name: d}, spec: {template: {metadata: {}}}} | does not lead to a pod template
             """)
     void badAppWrappersAreRefusedWithTheReason(String components, String message) throws Exception {
-        List<String> problems = admission.validate("CREATE", appWrapper(components), null);
+        List<String> problems = admission.validate(AdmissionReviews.Request.of("CREATE", appWrapper(components), null));
         assertThat(problems).singleElement().satisfies(p -> assertThat(p).startsWith("AppWrapper aw: ").contains(message));
     }
 
@@ -59,7 +60,7 @@ class AppWrapperAdmissionTest {
             pods.append("- template: {apiVersion: v1, kind: Pod, metadata: {name: p").append(i)
                     .append("}, spec: {containers: [{name: c}]}}\n");
         }
-        assertThat(admission.validate("CREATE", appWrapper(pods.toString()), null)).singleElement()
+        assertThat(admission.validate(AdmissionReviews.Request.of("CREATE", appWrapper(pods.toString()), null))).singleElement()
                 .satisfies(p -> assertThat(p).contains("9 podSets in all"));
     }
 
@@ -72,7 +73,7 @@ class AppWrapperAdmissionTest {
                 .putArray("podSetInfos").addObject().putObject("nodeSelector").put("zone", "a");
         ((com.fasterxml.jackson.databind.node.ObjectNode) resumed.path("metadata")).putObject("annotations")
                 .put("workload.codeflare.dev.appwrapper/retryLimit", "5");
-        assertThat(admission.validate("UPDATE", resumed, old)).isEmpty();
+        assertThat(admission.validate(AdmissionReviews.Request.of("UPDATE", resumed, old))).isEmpty();
 
         JsonNode edited = old.deepCopy();
         ((com.fasterxml.jackson.databind.node.ObjectNode) edited.path("spec").path("components").get(0).path("template")
@@ -80,12 +81,31 @@ class AppWrapperAdmissionTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) edited.path("metadata").path("labels"))
                 .put("workload.codeflare.dev/user", "mallory");
         ((com.fasterxml.jackson.databind.node.ObjectNode) edited.path("spec")).put("managedBy", "someone-else");
-        assertThat(admission.validate("UPDATE", edited, old)).singleElement().satisfies(p -> assertThat(p)
+        assertThat(admission.validate(AdmissionReviews.Request.of("UPDATE", edited, old))).singleElement().satisfies(p -> assertThat(p)
                 .contains("spec.components[0].template cannot change", "the label workload.codeflare.dev/user cannot change",
                         "spec.managedBy cannot change"));
 
         JsonNode grown = appWrapper(JOB + JOB.replace("name: job", "name: job2"));
-        assertThat(admission.validate("UPDATE", grown, old)).singleElement()
+        assertThat(admission.validate(AdmissionReviews.Request.of("UPDATE", grown, old))).singleElement()
                 .satisfies(p -> assertThat(p).contains("cannot be added or removed (1 before, 2 now)"));
+    }
+
+    @Test
+    void theCreatorMustBeAllowedToCreateEveryWrappedObject() throws Exception {
+        List<String> asked = new java.util.ArrayList<>();
+        AppWrapperAdmission checked = new AppWrapperAdmission((user, namespace, apiVersion, kind) -> {
+            asked.add(user.path("username").asText() + " " + namespace + " " + apiVersion + " " + kind);
+            return kind.equals("Job") ? "user bob is not authorized to create jobs.batch in namespace team" : null;
+        });
+        JsonNode bob = YAML.readTree("{username: bob, uid: '42', groups: [system:authenticated]}");
+        JsonNode object = appWrapper(JOB);
+
+        assertThat(checked.validate(new AdmissionReviews.Request("CREATE", "team", object, null, bob))).singleElement()
+                .isEqualTo("AppWrapper aw: spec.components[0]: user bob is not authorized to create jobs.batch in "
+                        + "namespace team");
+        assertThat(asked).containsExactly("bob team batch/v1 Job");
+        assertThat(checked.validate(AdmissionReviews.Request.of("CREATE", object, null)))
+                .as("a request without a user is not checked").isEmpty();
+        assertThat(asked).hasSize(1);
     }
 }

@@ -13,7 +13,10 @@ public final class FrameworkAdmission implements AdmissionReviews.Validator {
     private final KubernetesSerialization serialization = new KubernetesSerialization();
 
     @Override
-    public List<String> validate(String operation, JsonNode object, JsonNode oldObject) {
+    public List<String> validate(AdmissionReviews.Request request) {
+        String operation = request.operation();
+        JsonNode object = request.object();
+        JsonNode oldObject = request.oldObject();
         if (!"CREATE".equals(operation) && !"UPDATE".equals(operation)) {
             return List.of();
         }

@@ -1,7 +1,7 @@
 package io.capstan.framework.admission;
 
 import io.capstan.framework.api.Framework;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import java.util.List;
 
 /** The Framework validating webhook as registered with the API server. */
@@ -12,8 +12,8 @@ public final class FrameworkWebhook {
     private FrameworkWebhook() {
     }
 
-    public static ValidatingWebhooks.Hook hook() {
-        return new ValidatingWebhooks.Hook(NAME, FrameworkAdmission.PATH, Framework.GROUP, Framework.VERSION, "frameworks",
+    public static AdmissionWebhooks.Hook hook() {
+        return AdmissionWebhooks.Hook.validating(NAME, FrameworkAdmission.PATH, Framework.GROUP, Framework.VERSION, "frameworks",
                 List.of("CREATE", "UPDATE"), new FrameworkAdmission());
     }
 }

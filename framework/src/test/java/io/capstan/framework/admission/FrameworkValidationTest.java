@@ -1,5 +1,6 @@
 package io.capstan.framework.admission;
 
+import io.capstan.runtime.webhook.AdmissionReviews;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -101,9 +102,9 @@ class FrameworkValidationTest {
     void theAdmissionHandlerNamesTheFramework() {
         JsonNode object = YAML.convertValue(framework("taskRoles:\n" + role("w", 1, 2, -1)), JsonNode.class);
 
-        List<String> problems = new FrameworkAdmission().validate("CREATE", object, null);
+        List<String> problems = new FrameworkAdmission().validate(AdmissionReviews.Request.of("CREATE", object, null));
 
         assertThat(problems).singleElement().satisfies(p -> assertThat(p).startsWith("Framework fw has 1 problem: "));
-        assertThat(new FrameworkAdmission().validate("DELETE", object, null)).isEmpty();
+        assertThat(new FrameworkAdmission().validate(AdmissionReviews.Request.of("DELETE", object, null))).isEmpty();
     }
 }

@@ -2,7 +2,7 @@ package io.capstan.runtime.operator;
 
 import io.capstan.runtime.Manager;
 import io.capstan.runtime.tls.CertificateAuthority;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 public final class Operator implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Operator.class);
-    /** The ValidatingWebhookConfiguration that holds every module's hooks. */
+    /** The Validating- and MutatingWebhookConfiguration that hold every module's hooks. */
     public static final String WEBHOOK_CONFIGURATION = "capstan";
 
     /**
@@ -42,10 +42,10 @@ public final class Operator implements AutoCloseable {
      * @param authority the CA that issues the serving certificate and goes into the caBundle
      * @param failurePolicy {@code Ignore} or {@code Fail}
      * @param namespaceLabels only namespaces with these labels are validated (empty: all)
-     * @param configuration the ValidatingWebhookConfiguration's name
+     * @param configuration the name of the Validating- and MutatingWebhookConfiguration
      * @param removeOnClose delete the configuration on close (an operator that goes away for good)
      */
-    public record Webhooks(InetSocketAddress bind, ValidatingWebhooks.Endpoint endpoint, CertificateAuthority authority,
+    public record Webhooks(InetSocketAddress bind, AdmissionWebhooks.Endpoint endpoint, CertificateAuthority authority,
             String failurePolicy, Map<String, String> namespaceLabels, String configuration, boolean removeOnClose) {
         public Webhooks {
             if (!"Ignore".equals(failurePolicy) && !"Fail".equals(failurePolicy)) {
@@ -58,9 +58,9 @@ public final class Operator implements AutoCloseable {
 
     private final List<OperatorModule> modules;
     private final Manager manager;
-    private final ValidatingWebhooks webhooks;
+    private final AdmissionWebhooks webhooks;
 
-    private Operator(List<OperatorModule> modules, Manager manager, ValidatingWebhooks webhooks) {
+    private Operator(List<OperatorModule> modules, Manager manager, AdmissionWebhooks webhooks) {
         this.modules = modules;
         this.manager = manager;
         this.webhooks = webhooks;
@@ -74,7 +74,7 @@ public final class Operator implements AutoCloseable {
         if (modules.isEmpty()) {
             throw new IllegalArgumentException("an operator needs at least one module");
         }
-        ValidatingWebhooks webhooks = null;
+        AdmissionWebhooks webhooks = null;
         Manager manager = null;
         try {
             modules = modules.stream().filter(module -> {
@@ -116,13 +116,13 @@ public final class Operator implements AutoCloseable {
         }
     }
 
-    private static ValidatingWebhooks startWebhooks(KubernetesClient client, List<OperatorModule> modules,
+    private static AdmissionWebhooks startWebhooks(KubernetesClient client, List<OperatorModule> modules,
             Webhooks settings) throws java.io.IOException {
-        List<ValidatingWebhooks.Hook> hooks = modules.stream().flatMap(module -> module.admissionHooks().stream()).toList();
+        List<AdmissionWebhooks.Hook> hooks = modules.stream().flatMap(module -> module.admissionHooks(client).stream()).toList();
         if (settings == null || hooks.isEmpty()) {
             return null;
         }
-        return ValidatingWebhooks.start(client, new ValidatingWebhooks.Settings(settings.configuration(), settings.bind(),
+        return AdmissionWebhooks.start(client, new AdmissionWebhooks.Settings(settings.configuration(), settings.bind(),
                 settings.endpoint(), settings.namespaceLabels(), settings.failurePolicy(), settings.removeOnClose()),
                 settings.authority(), hooks);
     }
@@ -136,7 +136,8 @@ public final class Operator implements AutoCloseable {
         rules.add(rule("apiextensions.k8s.io", List.of("customresourcedefinitions"),
                 List.of("get", "list", "watch", "create", "update", "patch")));
         rules.add(rule("", List.of("events"), List.of("create", "patch", "update")));
-        rules.add(rule("admissionregistration.k8s.io", List.of("validatingwebhookconfigurations"),
+        rules.add(rule("admissionregistration.k8s.io", List.of("validatingwebhookconfigurations",
+                "mutatingwebhookconfigurations"),
                 List.of("get", "list", "watch", "create", "update", "patch", "delete")));
         modules.forEach(module -> rules.addAll(module.clusterRules()));
         return rules;

@@ -1,7 +1,8 @@
 package io.capstan.runtime.operator;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.capstan.runtime.Manager;
-import io.capstan.runtime.webhook.ValidatingWebhooks;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import java.io.IOException;
@@ -64,8 +65,12 @@ public interface OperatorModule {
      */
     List<PolicyRule> clusterRules();
 
-    /** Validating admission hooks; served by the operator's webhook server when one is configured. */
-    default List<ValidatingWebhooks.Hook> admissionHooks() {
+    /**
+     * Admission hooks, validating and mutating; served by the operator's webhook server when one is configured.
+     *
+     * @param client the operator's client, for hooks that ask the API server (e.g. a SubjectAccessReview)
+     */
+    default List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
         return List.of();
     }
 

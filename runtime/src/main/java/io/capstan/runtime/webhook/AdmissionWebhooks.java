@@ -7,9 +7,13 @@ import io.capstan.runtime.tls.CertificateAuthority;
 import io.capstan.runtime.tls.KeyPairCertificate;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperations;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperationsBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
@@ -27,17 +31,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves validating admission webhooks over HTTPS and registers them with the API server: a
- * ValidatingWebhookConfiguration whose caBundle is the CA that issued the serving certificate, so no external
- * certificate manager is needed.
+ * Serves admission webhooks over HTTPS and registers them with the API server: a ValidatingWebhookConfiguration and,
+ * when there are mutating hooks, a MutatingWebhookConfiguration of the same name, whose caBundle is the CA that issued
+ * the serving certificate, so no external certificate manager is needed.
  */
-public final class ValidatingWebhooks implements AutoCloseable {
+public final class AdmissionWebhooks implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(ValidatingWebhooks.class);
+    private static final Logger log = LoggerFactory.getLogger(AdmissionWebhooks.class);
 
-    /** One webhook: which requests it validates, where it is served, and how. */
+    /** One webhook: which requests it sees, where it is served, and what it does — validate or mutate, not both. */
     public record Hook(String name, String path, String apiGroup, String apiVersion, String resource,
-            List<String> operations, AdmissionReviews.Validator validator) {
+            List<String> operations, AdmissionReviews.Validator validator, AdmissionReviews.Mutator mutator) {
+
+        public Hook {
+            if ((validator == null) == (mutator == null)) {
+                throw new IllegalArgumentException("webhook " + name + " must either validate or mutate");
+            }
+        }
+
+        public static Hook validating(String name, String path, String apiGroup, String apiVersion, String resource,
+                List<String> operations, AdmissionReviews.Validator validator) {
+            return new Hook(name, path, apiGroup, apiVersion, resource, operations, validator, null);
+        }
+
+        /** Mutating hooks run before every validating one, so validation sees what they set. */
+        public static Hook mutating(String name, String path, String apiGroup, String apiVersion, String resource,
+                List<String> operations, AdmissionReviews.Mutator mutator) {
+            return new Hook(name, path, apiGroup, apiVersion, resource, operations, null, mutator);
+        }
     }
 
     /** How the API server reaches the webhook server: a URL host (e.g. 127.0.0.1) or a Service. */
@@ -92,24 +113,25 @@ public final class ValidatingWebhooks implements AutoCloseable {
     private final Settings settings;
     private final HttpServer server;
 
-    private ValidatingWebhooks(KubernetesClient client, Settings settings, HttpServer server) {
+    private AdmissionWebhooks(KubernetesClient client, Settings settings, HttpServer server) {
         this.client = client;
         this.settings = settings;
         this.server = server;
     }
 
     /** Starts the HTTPS server with a certificate from {@code ca} and registers the hooks. */
-    public static ValidatingWebhooks start(KubernetesClient client, Settings settings, CertificateAuthority ca,
+    public static AdmissionWebhooks start(KubernetesClient client, Settings settings, CertificateAuthority ca,
             List<Hook> hooks) throws IOException {
         KeyPairCertificate serving = ca.issueServer("capstan-webhook", settings.endpoint().dnsNames(),
                 settings.endpoint().ipAddresses());
         var context = serving.serverContext(null, ClientAuth.NONE);
         Router router = new Router();
         for (Hook hook : hooks) {
-            router.post(hook.path(), AdmissionReviews.handler(hook.validator()));
+            router.post(hook.path(), hook.validator() != null ? AdmissionReviews.handler(hook.validator())
+                    : AdmissionReviews.mutatingHandler(hook.mutator()));
         }
         HttpServer server = HttpServer.startTls(settings.bind(), router, () -> context);
-        ValidatingWebhooks webhooks = new ValidatingWebhooks(client, settings, server);
+        AdmissionWebhooks webhooks = new AdmissionWebhooks(client, settings, server);
         try {
             webhooks.register(hooks, KeyPairCertificate.pem(ca.certificate()));
         } catch (RuntimeException e) {
@@ -125,36 +147,59 @@ public final class ValidatingWebhooks implements AutoCloseable {
 
     private void register(List<Hook> hooks, String caPem) {
         byte[] caBundle = caPem.getBytes(StandardCharsets.UTF_8);
-        List<ValidatingWebhook> webhooks = new ArrayList<>();
+        List<ValidatingWebhook> validating = new ArrayList<>();
+        List<MutatingWebhook> mutating = new ArrayList<>();
         for (Hook hook : hooks) {
-            webhooks.add(new ValidatingWebhookBuilder().withName(hook.name())
-                    .withClientConfig(clientConfig(hook.path(), caBundle))
-                    .addNewRule().withApiGroups(hook.apiGroup()).withApiVersions(hook.apiVersion())
-                    .withResources(hook.resource()).withOperations(hook.operations()).withScope("Namespaced").endRule()
-                    .withNamespaceSelector(namespaceSelector())
-                    .withFailurePolicy(settings.failurePolicy()).withSideEffects("None")
-                    .withAdmissionReviewVersions("v1").withTimeoutSeconds(5).build());
+            RuleWithOperations rule = new RuleWithOperationsBuilder().withApiGroups(hook.apiGroup())
+                    .withApiVersions(hook.apiVersion()).withResources(hook.resource()).withOperations(hook.operations())
+                    .withScope("Namespaced").build();
+            if (hook.validator() != null) {
+                validating.add(new ValidatingWebhookBuilder().withName(hook.name())
+                        .withClientConfig(clientConfig(hook.path(), caBundle)).withRules(rule)
+                        .withNamespaceSelector(namespaceSelector())
+                        .withFailurePolicy(settings.failurePolicy()).withSideEffects("None")
+                        .withAdmissionReviewVersions("v1").withTimeoutSeconds(5).build());
+            } else {
+                mutating.add(new MutatingWebhookBuilder().withName(hook.name())
+                        .withClientConfig(clientConfig(hook.path(), caBundle)).withRules(rule)
+                        .withNamespaceSelector(namespaceSelector())
+                        .withFailurePolicy(settings.failurePolicy()).withSideEffects("None")
+                        .withReinvocationPolicy("Never").withAdmissionReviewVersions("v1").withTimeoutSeconds(5)
+                        .build());
+            }
         }
-        ValidatingWebhookConfiguration wanted = new ValidatingWebhookConfigurationBuilder().withNewMetadata()
-                .withName(settings.configuration()).addToLabels("app.kubernetes.io/part-of", "capstan").endMetadata()
-                .withWebhooks(webhooks).build();
-        var configurations = client.admissionRegistration().v1().validatingWebhookConfigurations();
+        // Mutating first: the API server calls mutating webhooks before validating ones, so none is missed between.
+        if (!mutating.isEmpty()) {
+            upsert(client.admissionRegistration().v1().mutatingWebhookConfigurations(),
+                    new MutatingWebhookConfigurationBuilder().withNewMetadata().withName(settings.configuration())
+                            .addToLabels("app.kubernetes.io/part-of", "capstan").endMetadata().withWebhooks(mutating)
+                            .build(), existing -> existing.setWebhooks(mutating), "mutating");
+        }
+        upsert(client.admissionRegistration().v1().validatingWebhookConfigurations(),
+                new ValidatingWebhookConfigurationBuilder().withNewMetadata().withName(settings.configuration())
+                        .addToLabels("app.kubernetes.io/part-of", "capstan").endMetadata().withWebhooks(validating)
+                        .build(), existing -> existing.setWebhooks(validating), "validating");
+    }
+
+    private <T extends io.fabric8.kubernetes.api.model.HasMetadata> void upsert(
+            io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<T, ?, ? extends io.fabric8.kubernetes.client.dsl.Resource<T>> configurations,
+            T wanted, java.util.function.Consumer<T> update, String kind) {
         for (int attempt = 0; ; attempt++) {
-            ValidatingWebhookConfiguration existing = configurations.withName(settings.configuration()).get();
+            T existing = configurations.withName(settings.configuration()).get();
             try {
                 if (existing == null) {
                     configurations.resource(wanted).create();
                 } else {
-                    existing.setWebhooks(webhooks);
+                    update.accept(existing);
                     configurations.resource(existing).update();
                 }
-                log.info("Registered validating webhooks {} ({})", settings.configuration(), describe(settings.endpoint()));
+                log.info("Registered {} webhooks {} ({})", kind, settings.configuration(), describe(settings.endpoint()));
                 return;
             } catch (KubernetesClientException e) {
                 if ((e.getCode() != 409) || attempt >= 5) {
-                    throw new IllegalStateException("cannot register the validating webhooks " + settings.configuration()
-                            + ": " + ApiErrors.describe(e) + " (the operator needs permission to create and update "
-                            + "validatingwebhookconfigurations)", e);
+                    throw new IllegalStateException("cannot register the " + kind + " webhooks "
+                            + settings.configuration() + ": " + ApiErrors.describe(e) + " (the operator needs permission "
+                            + "to create and update " + kind + "webhookconfigurations)", e);
                 }
             }
         }
@@ -189,10 +234,12 @@ public final class ValidatingWebhooks implements AutoCloseable {
         server.close();
         if (settings.removeOnClose()) {
             try {
+                client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(settings.configuration())
+                        .delete();
                 client.admissionRegistration().v1().validatingWebhookConfigurations().withName(settings.configuration())
                         .delete();
             } catch (KubernetesClientException e) {
-                log.warn("Could not remove the validating webhooks {}: {}", settings.configuration(), ApiErrors.describe(e));
+                log.warn("Could not remove the webhooks {}: {}", settings.configuration(), ApiErrors.describe(e));
             }
         }
     }

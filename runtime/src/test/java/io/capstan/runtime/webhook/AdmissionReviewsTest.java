@@ -37,4 +37,19 @@ class AdmissionReviewsTest {
         assertThat(answer.at("/response/status/reason").isMissingNode()).isTrue();
         assertThat(answer.at("/response/status/message").asText()).isEqualTo("first; second");
     }
+
+    @Test
+    void aMutatingAnswerAllowsWithItsPatchInBase64() throws Exception {
+        var patch = JSON.createArrayNode();
+        patch.addObject().put("op", "add").put("path", "/metadata/labels").putObject("value").put("a", "b");
+
+        JsonNode answer = AdmissionReviews.patched(review(), patch);
+
+        assertThat(answer.at("/response/allowed").asBoolean()).isTrue();
+        assertThat(answer.at("/response/patchType").asText()).isEqualTo("JSONPatch");
+        assertThat(JSON.readTree(java.util.Base64.getDecoder().decode(answer.at("/response/patch").asText())))
+                .isEqualTo(patch);
+        assertThat(AdmissionReviews.patched(review(), JSON.createArrayNode()).at("/response/patch").isMissingNode())
+                .as("nothing to change, no patch").isTrue();
+    }
 }
