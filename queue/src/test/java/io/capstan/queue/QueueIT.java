@@ -540,4 +540,60 @@ class QueueIT {
         });
         assertThat(bareWorkload("late").path("status").has("admission")).isFalse();
     }
+
+    /**
+     * 300 Workloads racing for one ClusterQueue of 10 CPUs, each finished by a runner as soon as it is seen admitted:
+     * one watch of all of them sees the API server's order of events, and in that order no more than 10 CPUs are ever
+     * admitted and not finished — the scheduler's writes, made together at the end of each cycle, never over-admit.
+     */
+    @Test
+    void threeHundredWorkloadsRacingForOneQueueNeverTakeMoreThanItsQuota() throws Exception {
+        queueSetup("10", "BestEffortFIFO", "{}");
+        var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace);
+        Set<String> running = ConcurrentHashMap.newKeySet();
+        Set<String> done = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        var runner = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        var handler = new io.fabric8.kubernetes.client.informers.ResourceEventHandler<
+                io.fabric8.kubernetes.api.model.GenericKubernetesResource>() {
+            @Override
+            public void onAdd(io.fabric8.kubernetes.api.model.GenericKubernetesResource workload) {
+                seen(workload);
+            }
+
+            @Override
+            public void onUpdate(io.fabric8.kubernetes.api.model.GenericKubernetesResource before,
+                    io.fabric8.kubernetes.api.model.GenericKubernetesResource workload) {
+                seen(workload);
+            }
+
+            @Override
+            public void onDelete(io.fabric8.kubernetes.api.model.GenericKubernetesResource workload, boolean unknown) {
+            }
+
+            private void seen(io.fabric8.kubernetes.api.model.GenericKubernetesResource object) {
+                JsonNode workload = SERIALIZATION.convertValue(object, JsonNode.class);
+                String name = object.getMetadata().getName();
+                if (condition(workload, Kueue.FINISHED).startsWith("True")) {
+                    running.remove(name);
+                    done.add(name);
+                } else if (condition(workload, Kueue.ADMITTED).startsWith("True") && running.add(name)) {
+                    most.accumulateAndGet(running.size(), Math::max);
+                    runner.submit(() -> markFinished(name));
+                }
+            }
+        };
+        try (var watch = workloads.inform(handler)) {
+            try (var creators = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 300; i++) {
+                    String name = "racer-" + i;
+                    creators.submit(() -> bareWorkload(name, "1"));
+                }
+            }
+            await().atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(done).hasSize(300));
+        } finally {
+            runner.shutdownNow();
+        }
+        assertThat(most.get()).as("most Workloads admitted and not finished at once").isBetween(1, 10);
+    }
 }

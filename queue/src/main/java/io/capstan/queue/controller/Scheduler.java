@@ -78,7 +78,11 @@ public final class Scheduler implements LeaderWork {
     private final SharedIndexInformer<Namespace> namespaces;
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<GenericKubernetesResource, ObjectNode> workloadStatus;
+    /** A queue's status is written at most this often, and all queues' together at most 10 times a second. */
     private static final java.time.Duration QUEUE_STATUS_INTERVAL = java.time.Duration.ofSeconds(1);
+    private static final int QUEUE_STATUS_WRITES_PER_SECOND = 10;
+    /** This cycle's interval between two status writes of one queue (longer with many queues). */
+    private long queueStatusIntervalNanos = QUEUE_STATUS_INTERVAL.toNanos();
     /** When each ClusterQueue's and LocalQueue's status was last written (by UID). */
     private final Map<String, Long> lastStatusWrite = new java.util.concurrent.ConcurrentHashMap<>();
     /** A queue status write was held back in this cycle: look again in a second. */
@@ -367,6 +371,9 @@ public final class Scheduler implements LeaderWork {
         }
 
         statusWake = false;
+        int queueCount = queues.size() + localQueues.getStore().list().size();
+        queueStatusIntervalNanos = Math.max(QUEUE_STATUS_INTERVAL.toNanos(),
+                queueCount * 1_000_000_000L / QUEUE_STATUS_WRITES_PER_SECOND);
         for (QueueSpec queue : queues.values()) {
             writeClusterQueueStatus(queue, book, pendingCount.getOrDefault(queue.name(), 0),
                     admittedByQueue.getOrDefault(queue.name(), 0), now);
@@ -981,9 +988,10 @@ public final class Scheduler implements LeaderWork {
     }
 
     /**
-     * Writes a queue's status when it changed, at most once a second per queue: during a burst of admissions every
-     * cycle changes the counts, and a write per queue per cycle would slow the admissions themselves. A write held back
-     * is made by a cycle a second later ({@link #statusWake}).
+     * Writes a queue's status when it changed, at most once a second per queue and ten queues a second in all (60
+     * queues: each at most every 6 s): during a burst of admissions every cycle changes the counts, and a write per
+     * queue per cycle would take the API server's writes from the admissions themselves. A write held back is made by a
+     * later cycle ({@link #statusWake}).
      */
     private void writeQueueStatus(ResourceDefinitionContext kind, GenericKubernetesResource object, ObjectNode status) {
         if (status.equals(statusOf(object))) {
@@ -991,7 +999,7 @@ public final class Scheduler implements LeaderWork {
         }
         long now = System.nanoTime();
         Long last = lastStatusWrite.get(object.getMetadata().getUid());
-        if (last != null && now - last < QUEUE_STATUS_INTERVAL.toNanos()) {
+        if (last != null && now - last < queueStatusIntervalNanos) {
             statusWake = true;
             return;
         }
