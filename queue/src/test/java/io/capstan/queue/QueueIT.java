@@ -422,26 +422,11 @@ class QueueIT {
     @Test
     void aWorkloadCreatedDirectlyIsAdmittedAndItsQuotaReturnsWhenWhoeverRunsItMarksItFinished() {
         String cq = queueSetup("2", "BestEffortFIFO", "{}");
-        for (String name : List.of("first", "second")) {
-            apply("""
-                    apiVersion: kueue.x-k8s.io/v1beta2
-                    kind: Workload
-                    metadata: {name: %s, namespace: %s}
-                    spec:
-                      queueName: team
-                      podSets:
-                      - name: main
-                        count: 2
-                        template:
-                          spec:
-                            restartPolicy: Never
-                            containers: [{name: main, image: busybox, resources: {requests: {cpu: "1"}}}]
-                    """.formatted(name, namespace));
-        }
-        var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace);
+        bareWorkload("first", "2");
+        bareWorkload("second", "2");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonNode first = SERIALIZATION.convertValue(workloads.withName("first").get(), JsonNode.class);
-            JsonNode second = SERIALIZATION.convertValue(workloads.withName("second").get(), JsonNode.class);
+            JsonNode first = bareWorkload("first");
+            JsonNode second = bareWorkload("second");
             assertThat(condition(first, Kueue.ADMITTED)).startsWith("True");
             assertThat(first.path("status").path("admission").path("clusterQueue").asText()).isEqualTo(cq);
             assertThat(condition(second, Kueue.QUOTA_RESERVED)).startsWith("False/Pending")
@@ -451,12 +436,10 @@ class QueueIT {
         markFinished("first");
 
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            JsonNode second = SERIALIZATION.convertValue(workloads.withName("second").get(), JsonNode.class);
-            assertThat(condition(second, Kueue.ADMITTED)).startsWith("True");
+            assertThat(condition(bareWorkload("second"), Kueue.ADMITTED)).startsWith("True");
             assertThat(clusterQueue(cq).path("status").path("admittedWorkloads").asInt()).isEqualTo(1);
         });
-        JsonNode first = SERIALIZATION.convertValue(workloads.withName("first").get(), JsonNode.class);
-        assertThat(condition(first, Kueue.FINISHED)).as("the integration's mark stays").isEqualTo(
+        assertThat(condition(bareWorkload("first"), Kueue.FINISHED)).as("the integration's mark stays").isEqualTo(
                 "True/JobFinished: done by the integration");
     }
 
