@@ -722,14 +722,10 @@ public final class Scheduler implements LeaderWork {
             persist(entry);
             return;
         }
-        ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
-        if (entry.status.equals(before)) {
-            explanations.remove(key);
-            return;
+        Runnable write = statusWrite(entry, key);
+        if (write != null) {
+            explanations.put(key, new Explanation(entry.position, write));
         }
-        ObjectNode status = entry.status.deepCopy();
-        GenericKubernetesResource object = entry.object;
-        explanations.put(key, new Explanation(entry.position, () -> writeWorkload(object, status)));
     }
 
     /** A waiting Workload's status write, and how far from the head of its queue it is. */
@@ -739,16 +735,28 @@ public final class Scheduler implements LeaderWork {
     /** Writes the entry's status at the end of the cycle when it differs from what was last written or cached. */
     private void persist(Entry entry) {
         String key = "Workload " + entry.key();
+        Runnable write = statusWrite(entry, key);
+        if (write != null) {
+            explanations.remove(key);
+            writes.put(key, write);
+        }
+    }
+
+    /**
+     * The write of the entry's status as it is now, or null — and nothing left to write for it — when that is what was
+     * last written or cached.
+     */
+    private Runnable statusWrite(Entry entry, String key) {
         ObjectNode before = workloadStatus.current(entry.object, parsed(entry.object).status());
         if (entry.status.equals(before)) {
             writes.remove(key);
-            return;
+            explanations.remove(key);
+            return null;
         }
         // A copy: the entry's status may change again in this cycle, the one written must not.
         ObjectNode status = entry.status.deepCopy();
         GenericKubernetesResource object = entry.object;
-        explanations.remove(key);
-        writes.put(key, () -> writeWorkload(object, status));
+        return () -> writeWorkload(object, status);
     }
 
     private void writeWorkload(GenericKubernetesResource object, ObjectNode status) {
