@@ -2,7 +2,7 @@ package io.capstan.appwrapper;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.capstan.appwrapper.admission.AppWrapperAdmission;
-import io.capstan.appwrapper.admission.CreatorLabels;
+import io.capstan.appwrapper.admission.AppWrapperDefaults;
 import io.capstan.appwrapper.admission.SubjectAccessCheck;
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.appwrapper.controller.AppWrapperController;
@@ -13,8 +13,11 @@ import io.capstan.runtime.operator.OperatorModule;
 import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * AppWrappers as a module of the operator: AppWrapper's {@code workload.codeflare.dev/v1beta2} AppWrapper, a set of
@@ -24,15 +27,29 @@ public final class AppWrapperModule implements OperatorModule {
 
     public static final String NAME = "appwrapper";
 
-    private final AppWrapperController.Settings settings;
+    private static final Logger log = LoggerFactory.getLogger(AppWrapperModule.class);
+
+    private final AppWrapperConfig config;
 
     /** The module with AppWrapper's default configuration (what the class path finds). */
     public AppWrapperModule() {
-        this(AppWrapperController.Settings.APPWRAPPER);
+        this(AppWrapperConfig.DEFAULTS);
     }
 
-    public AppWrapperModule(AppWrapperController.Settings settings) {
-        this.settings = settings;
+    public AppWrapperModule(AppWrapperConfig config) {
+        this.config = config;
+    }
+
+    /** AppWrapper's own operator configuration file, or the {@code operator-config} ConfigMap that holds it. */
+    @Override
+    public AppWrapperModule configuredFrom(Path file) {
+        AppWrapperConfig loaded = AppWrapperConfig.load(file);
+        if (!loaded.ignored().isEmpty()) {
+            log.warn("The AppWrapper configuration {} sets {}, which Capstan accepts and does not act on: the queue "
+                    + "module does the Kueue integration's work, and node-health monitoring (Autopilot) is not built",
+                    file, String.join(", ", loaded.ignored()));
+        }
+        return new AppWrapperModule(loaded);
     }
 
     @Override
@@ -66,12 +83,13 @@ public final class AppWrapperModule implements OperatorModule {
 
     @Override
     public List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
-        return List.of(CreatorLabels.hook(), AppWrapperAdmission.hook(new SubjectAccessCheck(client)));
+        return List.of(AppWrapperDefaults.hook(config.defaultQueueName()),
+                AppWrapperAdmission.hook(config.userRbacAdmissionCheck() ? new SubjectAccessCheck(client) : null));
     }
 
     @Override
     public void addTo(Manager manager) {
-        manager.add(new AppWrapperController(manager.client(), manager.informers(), settings,
+        manager.add(new AppWrapperController(manager.client(), manager.informers(), config.controller(),
                 manager.eventRecorder("appwrapper-controller"), manager.metrics().registry(), Clock.systemUTC()));
     }
 }

@@ -184,6 +184,21 @@ class HelmChartTest {
     }
 
     @Test
+    void appwrapperConfigIsAppWrappersOperatorConfigurationTheOperatorLoads(@TempDir Path work) throws Exception {
+        List<HasMetadata> objects = render(template -> template
+                .set("appwrapperConfig.appwrapper.defaultQueueName", "user-queue")
+                .set("appwrapperConfig.appwrapper.faultTolerance.retryLimit", 5));
+        ConfigMap config = objects.stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst()
+                .orElseThrow();
+        Path file = work.resolve("appwrapper.yaml");
+        Files.writeString(file, config.getData().get("appwrapper.yaml"));
+        io.capstan.appwrapper.AppWrapperConfig loaded = io.capstan.appwrapper.AppWrapperConfig.load(file);
+        assertThat(loaded.defaultQueueName()).isEqualTo("user-queue");
+        assertThat(loaded.controller().faultTolerance().retryLimit()).isEqualTo(5);
+        assertThat(operator(objects).getArgs()).contains("--config=appwrapper=/etc/capstan/appwrapper.yaml");
+    }
+
+    @Test
     void valuesTurnFeaturesOffAndScopeTheOperator() {
         List<HasMetadata> objects = render(template -> template
                 .set("webhook.enabled", false).set("leaderElection.enabled", false).set("replicaCount", 1)

@@ -43,6 +43,8 @@ import org.junit.jupiter.api.Test;
 class QueueIT {
 
     private static final String NODE = "queue-mock";
+    /** The webhooks serve only namespaces a test labels with it, so the queue's own handling is tested elsewhere. */
+    private static final String WEBHOOK_LABEL = "capstan.io/queue-webhook-test";
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final io.fabric8.kubernetes.client.dsl.base.PatchContext MERGE =
             io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE);
@@ -61,8 +63,25 @@ class QueueIT {
         node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
                 "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
                 new SimpleMeterRegistry());
-        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule(), new FrameworkModule(), new QueueModule()),
-                new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true, null));
+        // AppWrapper's own operator configuration, as its ConfigMap: every test's namespace has a LocalQueue "team".
+        java.nio.file.Path appWrapperConfig = java.nio.file.Files.createTempFile("operator-config", ".yaml");
+        java.nio.file.Files.writeString(appWrapperConfig, """
+                kind: ConfigMap
+                apiVersion: v1
+                metadata: {name: operator-config}
+                data:
+                  config.yaml: |
+                    appwrapper:
+                      enableKueueIntegrations: true
+                      defaultQueueName: team
+                """);
+        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule().configuredFrom(appWrapperConfig),
+                        new FrameworkModule(), new QueueModule()),
+                new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true,
+                        new Operator.Webhooks(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0),
+                                new io.capstan.runtime.webhook.AdmissionWebhooks.UrlEndpoint("127.0.0.1", 0),
+                                io.capstan.runtime.webhook.WebhookAuthority.ephemeral(), "Fail",
+                                Map.of(WEBHOOK_LABEL, "on"), "capstan-queue-it", true)));
     }
 
     @AfterAll
@@ -243,6 +262,44 @@ class QueueIT {
             assertThat(clusterQueue(cq).path("status").path("flavorsUsage").path(0).path("resources").path(0).path("total")
                     .asText()).isEqualTo("0");
         });
+    }
+
+    @Test
+    void anAppWrapperCreatedWithoutAQueueIsGivenTheConfiguredDefaultStoredSuspendedAndItsPhasesAreCounted() {
+        queueSetup("1", "BestEffortFIFO", "{}");
+        client.namespaces().withName(namespace).edit(ns -> {
+            ns.getMetadata().getLabels().put(WEBHOOK_LABEL, "on");
+            return ns;
+        });
+        AppWrapper created = client.resource(SERIALIZATION.unmarshal("""
+                apiVersion: workload.codeflare.dev/v1beta2
+                kind: AppWrapper
+                metadata: {name: unlabelled, namespace: %s}
+                spec:
+                  suspend: false
+                  components:
+                  - template:
+                      apiVersion: v1
+                      kind: Pod
+                      metadata:
+                        name: unlabelled-pod
+                        annotations: {mock.capstan.io/run-seconds: "1"}
+                      spec:
+                        nodeName: %s
+                        restartPolicy: Never
+                        containers:
+                        - {name: main, image: capstan/test, resources: {requests: {cpu: "1"}}}
+                """.formatted(namespace, NODE), AppWrapper.class)).create();
+
+        // The mutating webhook's work, in what the create returned: nothing could run before the queue admits it.
+        assertThat(created.getMetadata().getLabels()).containsEntry(Kueue.QUEUE_NAME_LABEL, "team");
+        assertThat(created.getSpec().suspend).isTrue();
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).until(() -> phase("unlabelled").equals("Succeeded"));
+        assertThat(condition(workloadOf("unlabelled"), Kueue.ADMITTED)).startsWith("True/Admitted");
+        // AppWrapper's metric, as Prometheus scrapes it.
+        assertThat(operator.manager().metrics().scrape()).contains("appwrapper_phase_total{namespace=\"" + namespace
+                + "\",phase=\"Succeeded\"} 1.0", "appwrapper_phase_total{namespace=\"" + namespace
+                + "\",phase=\"Running\"} 1.0");
     }
 
     @Test

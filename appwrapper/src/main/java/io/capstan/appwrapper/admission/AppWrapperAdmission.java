@@ -27,7 +27,7 @@ public final class AppWrapperAdmission implements AdmissionReviews.Validator {
     public static final String PATH = "/validate/appwrappers";
     /** Kueue's historic limit of podSets per Workload, which AppWrapper keeps. */
     static final int MAX_POD_SETS = 8;
-    static final List<String> USER_LABELS = List.of(CreatorLabels.USER, CreatorLabels.USER_ID);
+    static final List<String> USER_LABELS = List.of(AppWrapperDefaults.USER, AppWrapperDefaults.USER_ID);
 
     /** Whether a user may create an object of a kind in a namespace. */
     @FunctionalInterface

@@ -34,6 +34,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,6 +81,7 @@ public final class AppWrapperController implements LeaderWork {
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<AppWrapper, AppWrapperStatus> expected;
     private final WrappedKinds kinds;
+    private final MeterRegistry metrics;
 
     public AppWrapperController(KubernetesClient client, Informers informers, Settings settings, EventRecorder events,
             MeterRegistry metrics, Clock clock) {
@@ -88,6 +90,7 @@ public final class AppWrapperController implements LeaderWork {
         this.events = events;
         this.clock = clock;
         this.kinds = new WrappedKinds(client);
+        this.metrics = metrics;
         this.appWrappers = informers.informer(AppWrapper.class);
         this.pods = informers.informer(Pod.class, Selectors.labels(AppWrapper.LABEL));
         pods.addIndexers(Map.of(POD_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
@@ -145,6 +148,9 @@ public final class AppWrapperController implements LeaderWork {
                         ? new AppWrapperStatus() : persisted));
                 if (changed) {
                     work.persist();
+                    if (persisted == null || !Objects.equals(persisted.phase, status.phase)) {
+                        countPhase(cached, status.phase);
+                    }
                 }
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 404 && cached.getMetadata().getDeletionTimestamp() != null) {
@@ -162,6 +168,16 @@ public final class AppWrapperController implements LeaderWork {
                 return result;
             }
         }
+    }
+
+    /**
+     * AppWrapper's metric {@code appwrapper_phase_total{namespace, phase}}: phases entered, counted once their status
+     * is written (so a write that fails and is retried counts once).
+     */
+    private void countPhase(AppWrapper appWrapper, String phase) {
+        Counter.builder("appwrapper.phase").description("Phase transitions of AppWrappers")
+                .tag("namespace", appWrapper.getMetadata().getNamespace()).tag("phase", phase == null ? "" : phase)
+                .register(metrics).increment();
     }
 
     /** One round on one AppWrapper: the transitions of AppWrapper's state machine, by phase. */

@@ -12,11 +12,15 @@ import java.util.Map;
 
 /**
  * The mutating webhook for AppWrappers, as AppWrapper's own (project-codeflare/appwrapper,
- * internal/webhook/appwrapper_webhook.go, Default): on create, the labels {@code workload.codeflare.dev/user} and
- * {@code workload.codeflare.dev/userid} say who created it, whatever the manifest carried. The validating webhook keeps
- * them from changing afterwards.
+ * internal/webhook/appwrapper_webhook.go, Default), on create:
+ * <ul>
+ * <li>the labels {@code workload.codeflare.dev/user} and {@code workload.codeflare.dev/userid} say who created it,
+ * whatever the manifest carried (the validating webhook keeps them from changing afterwards);</li>
+ * <li>an AppWrapper without a {@code kueue.x-k8s.io/queue-name} label gets the configured default queue, if any;</li>
+ * <li>a queued AppWrapper is stored suspended, so nothing is deployed before the queue admits it.</li>
+ * </ul>
  */
-public final class CreatorLabels implements AdmissionReviews.Mutator {
+public final class AppWrapperDefaults implements AdmissionReviews.Mutator {
 
     public static final String NAME = "appwrappers.workload.codeflare.capstan.io";
     public static final String PATH = "/mutate/appwrappers";
@@ -25,9 +29,16 @@ public final class CreatorLabels implements AdmissionReviews.Mutator {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int LABEL_VALUE_MAX = 63;
 
-    public static AdmissionWebhooks.Hook hook() {
+    private final String defaultQueueName;
+
+    /** @param defaultQueueName the queue of an AppWrapper created without one, or null to leave it unqueued */
+    public AppWrapperDefaults(String defaultQueueName) {
+        this.defaultQueueName = defaultQueueName;
+    }
+
+    public static AdmissionWebhooks.Hook hook(String defaultQueueName) {
         return AdmissionWebhooks.Hook.mutating(NAME, PATH, AppWrapper.GROUP, AppWrapper.VERSION, "appwrappers",
-                List.of("CREATE"), new CreatorLabels());
+                List.of("CREATE"), new AppWrapperDefaults(defaultQueueName));
     }
 
     @Override
@@ -36,19 +47,28 @@ public final class CreatorLabels implements AdmissionReviews.Mutator {
         if (!"CREATE".equals(request.operation()) || request.object() == null) {
             return patch;
         }
+        JsonNode labels = request.object().path("metadata").path("labels");
         Map<String, String> wanted = new LinkedHashMap<>();
         wanted.put(USER, labelValue(request.userInfo().path("username").asText("")));
         wanted.put(USER_ID, labelValue(request.userInfo().path("uid").asText("")));
-        JsonNode labels = request.object().path("metadata").path("labels");
+        boolean queued = !labels.path(AppWrapper.QUEUE_LABEL).asText("").isEmpty();
+        if (!queued && defaultQueueName != null) {
+            wanted.put(AppWrapper.QUEUE_LABEL, defaultQueueName);
+            queued = true;
+        }
         if (!labels.isObject()) {
             var all = JSON.createObjectNode();
             wanted.forEach(all::put);
             patch.addObject().put("op", "add").put("path", "/metadata/labels").set("value", all);
-            return patch;
+        } else {
+            // "/" in a label key is "~1" in a JSON pointer.
+            wanted.forEach((key, value) -> patch.addObject().put("op", "add")
+                    .put("path", "/metadata/labels/" + key.replace("~", "~0").replace("/", "~1")).put("value", value));
         }
-        // "/" in a label key is "~1" in a JSON pointer.
-        wanted.forEach((key, value) -> patch.addObject().put("op", "add")
-                .put("path", "/metadata/labels/" + key.replace("~", "~0").replace("/", "~1")).put("value", value));
+        JsonNode spec = request.object().path("spec");
+        if (queued && spec.isObject() && !spec.path("suspend").asBoolean(false)) {
+            patch.addObject().put("op", "add").put("path", "/spec/suspend").put("value", true);
+        }
         return patch;
     }
 
