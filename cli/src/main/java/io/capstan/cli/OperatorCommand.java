@@ -76,8 +76,9 @@ final class OperatorCommand implements Callable<Integer> {
     Set<String> disable = new TreeSet<>();
 
     @Option(names = "--config", paramLabel = "MODULE=FILE",
-            description = "A module's configuration file, e.g. framework=frameworkcontroller.yaml (FrameworkController's "
-                    + "own file: its client settings apply unless the flags above set them).")
+            description = "A module's configuration file, in its peer's own format: framework=frameworkcontroller.yaml "
+                    + "(its client settings apply unless the flags above set them), lambda=FILE (Metacontroller's flags "
+                    + "as keys), queue=FILE (a Kueue Configuration), appwrapper=FILE (AppWrapper's operator-config).")
     Map<String, Path> configs = new TreeMap<>();
 
     @Option(names = "--install-crds", defaultValue = "true", negatable = true, fallbackValue = "true",
