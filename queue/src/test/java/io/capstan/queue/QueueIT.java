@@ -553,6 +553,65 @@ class QueueIT {
      * stays until that workload is done; then it goes, and what waited in it says its ClusterQueue is missing.
      */
     @Test
+    void aNamespaceTheClusterQueueDoesNotSelectWaitsAndStopPoliciesHoldThenDrainWhatRuns() {
+        String cq = queueSetup("2", "BestEffortFIFO", "{}");
+        var cqs = client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq);
+        cqs.patch(MERGE, "{\"spec\": {\"namespaceSelector\": {\"matchLabels\": {\"capstan.io/queue-team\": \"ml\"}}}}");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(clusterQueue(cq)
+                .path("spec").path("namespaceSelector").path("matchLabels").size()).isEqualTo(1));
+        queuedAppWrapper("first", "team", "1", "600");
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(condition(
+                workloadOf("first"), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: namespace " + namespace
+                + " doesn't match the namespaceSelector of ClusterQueue " + cq));
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).as("nothing deployed").isEmpty();
+
+        client.namespaces().withName(namespace).edit(ns -> {
+            ns.getMetadata().getLabels().put("capstan.io/queue-team", "ml");
+            return ns;
+        });
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> phase("first").equals("Running"));
+
+        // Hold: nothing new is admitted, what runs goes on.
+        cqs.patch(MERGE, "{\"spec\": {\"stopPolicy\": \"Hold\"}}");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(condition(
+                clusterQueue(cq), "Active")).startsWith("False/Stopped"));
+        queuedAppWrapper("second", "team", "1", "600");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(condition(
+                workloadOf("second"), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: ClusterQueue " + cq
+                + " is stopped"));
+        assertThat(phase("first")).isEqualTo("Running");
+
+        // HoldAndDrain: what runs is evicted, suspended and requeued, and waits with the rest.
+        cqs.patch(MERGE, "{\"spec\": {\"stopPolicy\": \"HoldAndDrain\"}}");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(phase("first")).isEqualTo("Suspended");
+            assertThat(condition(workloadOf("first"), Kueue.REQUEUED)).startsWith("True/ClusterQueueStopped");
+            assertThat(condition(workloadOf("first"), Kueue.QUOTA_RESERVED)).startsWith("False");
+            assertThat(client.pods().inNamespace(namespace).list().getItems()).isEmpty();
+        });
+
+        // Resumed: both fit the two CPUs.
+        cqs.patch(MERGE, "{\"spec\": {\"stopPolicy\": \"None\"}}");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(phase("first")).isEqualTo("Running");
+            assertThat(phase("second")).isEqualTo("Running");
+        });
+
+        // A LocalQueue drained alone: its Workloads are evicted, with the LocalQueue as the reason.
+        client.genericKubernetesResources(Kueue.LOCAL_QUEUES).inNamespace(namespace).withName("team")
+                .patch(MERGE, "{\"spec\": {\"stopPolicy\": \"HoldAndDrain\"}}");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            for (String name : List.of("first", "second")) {
+                assertThat(phase(name)).isEqualTo("Suspended");
+                assertThat(condition(workloadOf(name), Kueue.REQUEUED)).startsWith("True/LocalQueueStopped");
+                assertThat(condition(workloadOf(name), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: "
+                        + "LocalQueue team is stopped");
+            }
+        });
+    }
+
+    @Test
     void aClusterQueueDeletedWhileInUseStaysUntilItsAdmittedWorkloadsAreDone() {
         String cq = queueSetup("2", "BestEffortFIFO", "{}");
         bareWorkload("running", "1");

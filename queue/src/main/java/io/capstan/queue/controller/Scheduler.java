@@ -99,6 +99,8 @@ public final class Scheduler implements LeaderWork {
     private boolean explanationsHeldBack;
     /** Each LocalQueue's ClusterQueue ("namespace/name" to name), as the running cycle found them. */
     private final Map<String, String> clusterQueueOf = new HashMap<>();
+    /** LocalQueue (namespace/name) → its stopPolicy, when it has one; per cycle. */
+    private final Map<String, String> localQueueStopPolicy = new HashMap<>();
 
     /**
      * @param frameworks whether Frameworks are queued too (their CRD is installed)
@@ -168,7 +170,16 @@ public final class Scheduler implements LeaderWork {
 
     /** A ClusterQueue as the cycle uses it. */
     private record QueueSpec(String name, QuotaBook.Queue quota, boolean strictFifo, LabelSelector namespaceSelector,
-            boolean stopped, boolean terminating, String inactive, Preemption.Policy preemption) {
+            String stopPolicy, boolean terminating, String inactive, Preemption.Policy preemption) {
+        /** {@code Hold} or {@code HoldAndDrain}: admits nothing new. */
+        boolean stopped() {
+            return isStopped(stopPolicy);
+        }
+    }
+
+    /** Kueue's {@code stopPolicy} of a ClusterQueue or LocalQueue: {@code None} (or none), Hold, HoldAndDrain. */
+    private static boolean isStopped(String stopPolicy) {
+        return stopPolicy != null && !stopPolicy.isEmpty() && !"None".equals(stopPolicy);
     }
 
     /** A Workload of this cycle: its object, the status it builds on, its queue and what it asks for. */
@@ -232,9 +243,14 @@ public final class Scheduler implements LeaderWork {
         }
         QuotaBook book = new QuotaBook(queues.values().stream().map(QueueSpec::quota).toList());
         clusterQueueOf.clear();
+        localQueueStopPolicy.clear();
         for (GenericKubernetesResource localQueue : localQueues.getStore().list()) {
-            clusterQueueOf.put(localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName(),
-                    tree(localQueue).path("spec").path("clusterQueue").asText(""));
+            String key = localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName();
+            JsonNode spec = tree(localQueue).path("spec");
+            clusterQueueOf.put(key, spec.path("clusterQueue").asText(""));
+            if (isStopped(spec.path("stopPolicy").asText(null))) {
+                localQueueStopPolicy.put(key, spec.path("stopPolicy").asText());
+            }
         }
 
         Map<String, List<Entry>> pendingByQueue = new TreeMap<>();
@@ -276,6 +292,9 @@ public final class Scheduler implements LeaderWork {
                     && ownerInactive(object)) {
                 // Its AppWrapper is suspended and holds nothing any more: the quota goes back, and it queues again.
                 requeue(entry, now);
+            }
+            if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && !isTrue(entry.status, Kueue.EVICTED)) {
+                drainIfStopped(entry, queues, now);
             }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && !isTrue(entry.status, Kueue.EVICTED)) {
                 Instant deadline = watchPodsReady(entry, now);
@@ -434,6 +453,32 @@ public final class Scheduler implements LeaderWork {
         return null;
     }
 
+    /**
+     * Kueue's {@code stopPolicy: HoldAndDrain}: an admitted Workload of a ClusterQueue or LocalQueue so stopped is
+     * evicted (its owner suspended, its quota released once nothing runs), and waits in the queue until it is resumed.
+     * A Framework cannot be suspended and resumed, so it runs to its end.
+     */
+    private void drainIfStopped(Entry entry, Map<String, QueueSpec> queues, Instant now) {
+        if (frameworkOwner(entry.object) != null) {
+            return;
+        }
+        QueueSpec queue = queues.get(entry.status.path("admission").path("clusterQueue").asText());
+        String reason;
+        String message;
+        if (queue != null && "HoldAndDrain".equals(queue.stopPolicy())) {
+            reason = "ClusterQueueStopped";
+            message = "The ClusterQueue is stopped";
+        } else if ("HoldAndDrain".equals(localQueueStopPolicy.get(entry.localQueue))) {
+            reason = "LocalQueueStopped";
+            message = "The LocalQueue is stopped";
+        } else {
+            return;
+        }
+        setCondition(entry.status, Kueue.EVICTED, "True", reason, message, now);
+        persist(entry);
+        log.info("Evicting Workload {}: {}", entry.key(), message);
+    }
+
     private static Instant requeueAt(JsonNode status) {
         JsonNode at = status.path("requeueState").path("requeueAt");
         return at.isTextual() ? Instant.parse(at.asText()) : null;
@@ -449,6 +494,9 @@ public final class Scheduler implements LeaderWork {
         String clusterQueue = clusterQueueOf.get(namespace + "/" + localName);
         if (clusterQueue == null) {
             return "LocalQueue " + localName + " doesn't exist in namespace " + namespace;
+        }
+        if (localQueueStopPolicy.containsKey(namespace + "/" + localName)) {
+            return "LocalQueue " + localName + " is stopped";
         }
         QueueSpec queue = queues.get(clusterQueue);
         if (queue == null) {
@@ -499,7 +547,7 @@ public final class Scheduler implements LeaderWork {
                 Preemption.ReclaimWithinCohort.valueOf(spec.path("preemption").path("reclaimWithinCohort").asText("Never")));
         return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
                 "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
-                !"None".equals(stopPolicy), object.getMetadata().getDeletionTimestamp() != null, inactive, preemption);
+                stopPolicy, object.getMetadata().getDeletionTimestamp() != null, inactive, preemption);
     }
 
     /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
@@ -986,7 +1034,9 @@ public final class Scheduler implements LeaderWork {
         // v1beta1's name for the same list, so readers of either version find it.
         status.set("flavorUsage", flavorsUsage);
         String clusterQueue = tree(object).path("spec").path("clusterQueue").asText("");
-        if (queues.containsKey(clusterQueue)) {
+        if (isStopped(tree(object).path("spec").path("stopPolicy").asText(null))) {
+            setCondition(status, "Active", "False", "Stopped", "LocalQueue is stopped", now);
+        } else if (queues.containsKey(clusterQueue)) {
             setCondition(status, "Active", "True", "Ready", "Can submit new workloads to localQueue", now);
         } else {
             setCondition(status, "Active", "False", "ClusterQueueDoesNotExist", "ClusterQueue " + clusterQueue
