@@ -11,6 +11,7 @@ import io.capstan.framework.api.FrameworkState;
 import io.capstan.queue.QueueConfig;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.model.Preemption;
+import io.capstan.queue.model.QueueOrder;
 import io.capstan.queue.model.QuotaBook;
 import io.capstan.queue.model.QuotaBook.Assignment;
 import io.capstan.queue.model.QuotaBook.PodSetRequest;
@@ -139,6 +140,7 @@ public final class Scheduler implements LeaderWork {
                     workloadStatus.forget(ObjectKey.of(workload));
                     parsed.remove(workload.getMetadata().getUid());
                     finishedUids.remove(workload.getMetadata().getUid());
+                    deletingOrphans.remove(workload.getMetadata().getUid());
                 }
                 controller.queue().add(CYCLE);
             }
@@ -207,6 +209,10 @@ public final class Scheduler implements LeaderWork {
 
         int priority() {
             return spec.path("priority").asInt(0);
+        }
+
+        QueueOrder.Key orderKey() {
+            return new QueueOrder.Key(priority(), created(), object.getMetadata().getName());
         }
 
         Instant created() {
@@ -282,6 +288,13 @@ public final class Scheduler implements LeaderWork {
             if (isTrue(entry.status, Kueue.FINISHED)) {
                 continue;
             }
+            if (ownerGone(object)) {
+                deleteOrphan(object);
+                if (!isTrue(entry.status, Kueue.QUOTA_RESERVED)) {
+                    continue;
+                }
+                // Its quota counts until the deletion is seen: the cache might only be late with the owner.
+            }
             String finished = finishedOwner(object);
             if (finished != null) {
                 setCondition(entry.status, Kueue.FINISHED, "True", finished, "AppWrapper " + finished.toLowerCase(), now);
@@ -342,8 +355,7 @@ public final class Scheduler implements LeaderWork {
         for (Map.Entry<String, List<Entry>> byQueue : pendingByQueue.entrySet()) {
             QueueSpec queue = queues.get(byQueue.getKey());
             List<Entry> waiting = byQueue.getValue();
-            waiting.sort(Comparator.comparingInt(Entry::priority).reversed().thenComparing(Entry::created)
-                    .thenComparing(e -> e.object.getMetadata().getName()));
+            waiting.sort(Comparator.comparing(Entry::orderKey, QueueOrder.HEAD_FIRST));
             String blockedBy = null;
             int position = 0;
             boolean preemptionTried = false;
@@ -584,6 +596,58 @@ public final class Scheduler implements LeaderWork {
         Framework framework = frameworks.getIndexer().getByKey(workload.getMetadata().getNamespace() + "/"
                 + owner.getName());
         return framework != null && owner.getUid().equals(framework.getMetadata().getUid()) ? framework : null;
+    }
+
+    /** The AppWrapper or Framework controlling a Workload, or null for one created directly. */
+    private static io.fabric8.kubernetes.api.model.OwnerReference controllingOwner(GenericKubernetesResource workload) {
+        var owners = workload.getMetadata().getOwnerReferences();
+        return owners == null ? null : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())
+                && (AppWrapper.KIND.equals(o.getKind()) || "Framework".equals(o.getKind()))).findFirst().orElse(null);
+    }
+
+    /** Whether the AppWrapper or Framework that owns the Workload is not in the cache (with its UID). */
+    private boolean ownerGone(GenericKubernetesResource workload) {
+        var owner = controllingOwner(workload);
+        if (owner == null) {
+            return false;
+        }
+        return AppWrapper.KIND.equals(owner.getKind()) ? owner(workload) == null
+                : frameworks != null && frameworkOwner(workload) == null;
+    }
+
+    /**
+     * Deletes a Workload whose owner is gone — the garbage collector would, but the quota should not wait for it (it
+     * may be slow, or not run at all) — once a read of the owner confirms that the cache is not merely late.
+     */
+    private void deleteOrphan(GenericKubernetesResource workload) {
+        String uid = workload.getMetadata().getUid();
+        if (!deletingOrphans.add(uid)) {
+            return;
+        }
+        writes.put("orphaned Workload " + ObjectKey.of(workload), () -> {
+            try {
+                deleteIfOwnerGone(workload);
+            } catch (RuntimeException e) {
+                deletingOrphans.remove(uid); // the next cycle tries again
+                throw e;
+            }
+        });
+    }
+
+    private void deleteIfOwnerGone(GenericKubernetesResource workload) {
+        String uid = workload.getMetadata().getUid();
+        var owner = controllingOwner(workload);
+        String namespace = workload.getMetadata().getNamespace();
+        HasMetadata live = AppWrapper.KIND.equals(owner.getKind())
+                ? client.resources(AppWrapper.class).inNamespace(namespace).withName(owner.getName()).get()
+                : client.resources(Framework.class).inNamespace(namespace).withName(owner.getName()).get();
+        if (live != null && owner.getUid().equals(live.getMetadata().getUid())) {
+            deletingOrphans.remove(uid);
+            return;
+        }
+        log.info("Deleting Workload {}: its {} {} is gone", ObjectKey.of(workload), owner.getKind(), owner.getName());
+        client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace)
+                .withName(workload.getMetadata().getName()).delete();
     }
 
     /** The AppWrapper that owns the Workload, as cached, or null. */
@@ -1093,6 +1157,8 @@ public final class Scheduler implements LeaderWork {
     private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
     /** UIDs of Workloads stored as Finished: nothing about them changes any more. */
     private final java.util.Set<String> finishedUids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** UIDs of Workloads whose owner is gone, being deleted. */
+    private final java.util.Set<String> deletingOrphans = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Parsed parsed(GenericKubernetesResource workload) {
         String uid = workload.getMetadata().getUid();
