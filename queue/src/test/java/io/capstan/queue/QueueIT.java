@@ -63,7 +63,15 @@ class QueueIT {
         node = VirtualNode.start(nodeClient, VirtualNode.Config.defaults(NODE, mock, ServingCertificate.issuedBy(ca, NODE,
                 "127.0.0.1"), ca.certificate(), VirtualNodeTaint.forProvider(mock.name(), Map.of())),
                 new SimpleMeterRegistry());
-        // AppWrapper's own operator configuration, as its ConfigMap: every test's namespace has a LocalQueue "team".
+        operator = startOperator(cluster);
+    }
+
+    /**
+     * The operator with the AppWrapper, Framework and queue modules, webhooks on for namespaces labelled
+     * {@link #WEBHOOK_LABEL}, and AppWrapper's own operator configuration, as its ConfigMap: every test's namespace
+     * has a LocalQueue "team".
+     */
+    private static Operator startOperator(TestCluster cluster) throws Exception {
         java.nio.file.Path appWrapperConfig = java.nio.file.Files.createTempFile("operator-config", ".yaml");
         java.nio.file.Files.writeString(appWrapperConfig, """
                 kind: ConfigMap
@@ -75,7 +83,7 @@ class QueueIT {
                       enableKueueIntegrations: true
                       defaultQueueName: team
                 """);
-        operator = Operator.start(cluster.newClient(), List.of(new AppWrapperModule().configuredFrom(appWrapperConfig),
+        return Operator.start(cluster.newClient(), List.of(new AppWrapperModule().configuredFrom(appWrapperConfig),
                         new FrameworkModule(), new QueueModule()),
                 new Operator.Settings(new Manager.Settings(null, null, null, null, Duration.ofMinutes(1)), true,
                         new Operator.Webhooks(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0),
@@ -347,7 +355,8 @@ class QueueIT {
     @Test
     void strictFifoHoldsBackSmallerWorkloadsBehindTheHead() throws Exception {
         String cq = queueSetup("3", "StrictFIFO", "{}");
-        queuedAppWrapper("first", "team", "2", "3");
+        // The first runs until deleted, so nothing moves until the small one is seen waiting.
+        queuedAppWrapper("first", "team", "2", "600");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(phase("first")).isIn("Resuming", "Running"));
         queuedAppWrapper("big", "team", "2", "1");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> workloadOf("big") != null);
@@ -357,6 +366,7 @@ class QueueIT {
                 assertThat(condition(workloadOf("small"), Kueue.QUOTA_RESERVED)).contains("waiting behind Workload",
                         "is StrictFIFO"));
         assertThat(phase("small")).isEqualTo("Suspended");
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("first").delete();
         await().ignoreExceptions().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             assertThat(phase("big")).isEqualTo("Succeeded");
             assertThat(phase("small")).isEqualTo("Succeeded");
@@ -608,6 +618,136 @@ class QueueIT {
                 assertThat(condition(workloadOf(name), Kueue.QUOTA_RESERVED)).isEqualTo("False/Inadmissible: "
                         + "LocalQueue team is stopped");
             }
+        });
+    }
+
+    /** A queued AppWrapper around one Pod asking for {@code cpu}; {@code podAnnotations} script it on the mock node. */
+    private void podAppWrapper(String name, String cpu, String podAnnotations, String annotations) {
+        client.resource(SERIALIZATION.unmarshal("""
+                apiVersion: workload.codeflare.dev/v1beta2
+                kind: AppWrapper
+                metadata:
+                  name: %s
+                  namespace: %s
+                  labels: {kueue.x-k8s.io/queue-name: team}
+                  annotations: {%s}
+                spec:
+                  components:
+                  - template:
+                      apiVersion: v1
+                      kind: Pod
+                      metadata:
+                        name: %s-pod
+                        annotations: {%s}
+                      spec:
+                        nodeName: %s
+                        restartPolicy: Never
+                        containers:
+                        - {name: main, image: capstan/test, resources: {requests: {cpu: "%s"}}}
+                """.formatted(name, namespace, annotations, name, podAnnotations, NODE, cpu), AppWrapper.class)).create();
+    }
+
+    private static void restartOperator(TestCluster cluster) throws Exception {
+        operator.close();
+        operator = startOperator(cluster);
+    }
+
+    @Test
+    void fiveHundredAppWrappersRacingForOneQueueThroughAnOperatorRestartRunOnceEachWithinTheQuota(TestCluster cluster)
+            throws Exception {
+        String cq = queueSetup("5", "BestEffortFIFO", "{}");
+        int count = 500;
+        Map<String, Integer> podsCreated = new ConcurrentHashMap<>();
+        Set<String> running = ConcurrentHashMap.newKeySet();
+        Set<String> succeeded = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        var handler = new io.fabric8.kubernetes.client.informers.ResourceEventHandler<Pod>() {
+            @Override
+            public void onAdd(Pod pod) {
+                podsCreated.merge(pod.getMetadata().getName(), 1, Integer::sum);
+                seen(pod);
+            }
+
+            @Override
+            public void onUpdate(Pod before, Pod pod) {
+                seen(pod);
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean unknown) {
+                running.remove(pod.getMetadata().getName());
+            }
+
+            private void seen(Pod pod) {
+                String name = pod.getMetadata().getName();
+                String phase = pod.getStatus() == null ? "" : pod.getStatus().getPhase();
+                if ("Running".equals(phase) && running.add(name)) {
+                    most.accumulateAndGet(running.size(), Math::max);
+                } else if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+                    running.remove(name);
+                    if ("Succeeded".equals(phase)) {
+                        succeeded.add(name);
+                    }
+                }
+            }
+        };
+        try (var watch = client.pods().inNamespace(namespace).inform(handler)) {
+            try (var creators = java.util.concurrent.Executors.newFixedThreadPool(16)) {
+                for (int i = 0; i < count; i++) {
+                    String name = "racer-" + i;
+                    creators.submit(() -> podAppWrapper(name, "100m", "mock.capstan.io/run-seconds: \"1\"", ""));
+                }
+            }
+            // The operator goes away while admissions, deployments and completions are all under way.
+            await().atMost(Duration.ofMinutes(3)).until(() -> succeeded.size() >= count / 5);
+            restartOperator(cluster);
+            await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(
+                    client.resources(AppWrapper.class).inNamespace(namespace).list().getItems().stream()
+                            .filter(aw -> aw.getStatus() != null && "Succeeded".equals(aw.getStatus().phase)).count())
+                    .isEqualTo(count));
+        }
+        assertThat(podsCreated).as("one pod per AppWrapper").hasSize(count);
+        assertThat(podsCreated.values()).as("no pod created twice").allMatch(n -> n == 1);
+        assertThat(most.get()).as("most pods running at once, within 5 CPUs of 100m each").isBetween(1, 50);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode status = clusterQueue(cq).path("status");
+            assertThat(status.path("admittedWorkloads").asInt()).isZero();
+            assertThat(status.path("pendingWorkloads").asInt()).isZero();
+            assertThat(status.path("flavorsUsage").path(0).path("resources").path(0).path("total").asText()).isEqualTo("0");
+        });
+        var workloads = client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).list().getItems();
+        assertThat(workloads).as("one Workload per AppWrapper").hasSize(count);
+        assertThat(workloads).allSatisfy(w -> assertThat(condition(SERIALIZATION.convertValue(w, JsonNode.class),
+                Kueue.FINISHED)).startsWith("True/Succeeded"));
+    }
+
+    @Test
+    void anOperatorRestartedWhileAnAppWrapperIsBeingDeletedFinishesTheDeletionAndReturnsTheQuota(TestCluster cluster)
+            throws Exception {
+        String cq = queueSetup("2", "BestEffortFIFO", "{}");
+        // The pod never finishes a graceful deletion: only the forceful one, 5 s on, removes it.
+        podAppWrapper("doomed", "1", "mock.capstan.io/termination-seconds: never",
+                "workload.codeflare.dev.appwrapper/forcefulDeletionGracePeriodDuration: 5s");
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> phase("doomed").equals("Running"));
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("doomed").delete();
+        await().ignoreExceptions().atMost(Duration.ofSeconds(10)).until(() -> client.pods().inNamespace(namespace)
+                .withName("doomed-pod").get().getMetadata().getDeletionTimestamp() != null);
+        operator.close();
+        assertThat(client.resources(AppWrapper.class).inNamespace(namespace).withName("doomed").get())
+                .as("stopped mid-deletion: the finalizer holds the AppWrapper").isNotNull();
+        operator = startOperator(cluster);
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(client.resources(AppWrapper.class).inNamespace(namespace).withName("doomed").get()).isNull();
+            assertThat(client.pods().inNamespace(namespace).withName("doomed-pod").get()).isNull();
+        });
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(client.genericKubernetesResources(Kueue.WORKLOADS).inNamespace(namespace).list().getItems())
+                    .isEmpty();
+            JsonNode status = clusterQueue(cq).path("status");
+            assertThat(status.path("admittedWorkloads").asInt()).isZero();
+            assertThat(status.path("flavorsUsage").path(0).path("resources").path(0).path("total").asText()).isEqualTo("0");
         });
     }
 
