@@ -239,24 +239,78 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** Why the AppWrapper's Workload waits (its QuotaReserved message), or null. */
-    private static String waitingReason(KubernetesClient client, String ns, String name) {
+    /**
+     * Why the AppWrapper's Workload waits — its place in its ClusterQueue (worked out here, from the pending Workloads,
+     * in the order the queue admits them) and its QuotaReserved message — or null.
+     */
+    private String waitingReason(KubernetesClient client, String ns, String name) {
+        var serialization = client.getKubernetesSerialization();
         for (var workload : client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "Workload").inNamespace(ns).list()
                 .getItems()) {
             var owners = workload.getMetadata().getOwnerReferences();
-            if (owners == null || owners.isEmpty() || !name.equals(owners.getFirst().getName())
-                    || !(workload.getAdditionalProperties().get("status") instanceof Map<?, ?> status)
-                    || !(status.get("conditions") instanceof List<?> list)) {
+            if (owners == null || owners.isEmpty() || !name.equals(owners.getFirst().getName())) {
                 continue;
             }
-            for (Object condition : list) {
-                if (condition instanceof Map<?, ?> map && "QuotaReserved".equals(map.get("type"))
-                        && "False".equals(map.get("status"))) {
-                    return String.valueOf(map.get("message"));
+            com.fasterxml.jackson.databind.JsonNode json = serialization.convertValue(workload,
+                    com.fasterxml.jackson.databind.JsonNode.class);
+            for (var condition : json.path("status").path("conditions")) {
+                if ("QuotaReserved".equals(condition.path("type").asText())
+                        && "False".equals(condition.path("status").asText())) {
+                    if (System.nanoTime() - placeAt > PLACE_INTERVAL.toNanos()) {
+                        // Every Workload of the cluster is listed for it: not at every poll.
+                        place = place(client, json);
+                        placeAt = System.nanoTime();
+                    }
+                    return (place == null ? "" : place + ": ") + condition.path("message").asText();
                 }
             }
         }
         return null;
+    }
+
+    private static final Duration PLACE_INTERVAL = Duration.ofSeconds(5);
+    private String place;
+    private long placeAt = System.nanoTime() - PLACE_INTERVAL.toNanos() - 1;
+
+    /**
+     * "2nd of 5 in ClusterQueue CQ" (with the LocalQueue's figures when it shares the ClusterQueue), or null when it
+     * cannot be known: listing every namespace's Workloads may be forbidden to the user, and then the LocalQueue's
+     * namespace is all there is.
+     */
+    private static String place(KubernetesClient client, com.fasterxml.jackson.databind.JsonNode workload) {
+        var serialization = client.getKubernetesSerialization();
+        String ns = workload.path("metadata").path("namespace").asText();
+        java.util.function.Function<java.util.List<io.fabric8.kubernetes.api.model.GenericKubernetesResource>,
+                java.util.List<com.fasterxml.jackson.databind.JsonNode>> json = items -> items.stream()
+                .map(i -> serialization.convertValue(i, com.fasterxml.jackson.databind.JsonNode.class)).toList();
+        var workloads = client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "Workload");
+        var localQueues = client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "LocalQueue");
+        try {
+            var position = io.capstan.queue.model.QueueOrder.position(workload,
+                    json.apply(workloads.inAnyNamespace().list().getItems()),
+                    json.apply(localQueues.inAnyNamespace().list().getItems()));
+            return position == null ? null : ordinal(position.inClusterQueue()) + " of "
+                    + position.pendingInClusterQueue() + " in ClusterQueue " + position.clusterQueue()
+                    + (position.pendingInLocalQueue() == position.pendingInClusterQueue() ? ""
+                            : " (" + ordinal(position.inLocalQueue()) + " of " + position.pendingInLocalQueue()
+                                    + " in its LocalQueue)");
+        } catch (KubernetesClientException cannotListEverywhere) {
+            var position = io.capstan.queue.model.QueueOrder.position(workload,
+                    json.apply(workloads.inNamespace(ns).list().getItems()),
+                    json.apply(localQueues.inNamespace(ns).list().getItems()));
+            return position == null ? null : ordinal(position.inLocalQueue()) + " of " + position.pendingInLocalQueue()
+                    + " in its LocalQueue";
+        }
+    }
+
+    static String ordinal(int n) {
+        String suffix = (n % 100 >= 11 && n % 100 <= 13) ? "th" : switch (n % 10) {
+            case 1 -> "st";
+            case 2 -> "nd";
+            case 3 -> "rd";
+            default -> "th";
+        };
+        return n + suffix;
     }
 
     /** Creates the Framework (in its metadata's namespace) and follows it; returns the exit code. */

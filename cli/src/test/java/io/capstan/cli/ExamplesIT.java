@@ -16,6 +16,7 @@ import io.capstan.testkit.TestCluster;
 import io.capstan.testkit.TestNamespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -377,6 +378,23 @@ class ExamplesIT {
     void theQueuedJobsRunTwoAtATimeWithinTheirQueueAndTheGangIsAdmittedWhole() throws Exception {
         applyAppWrapperExample("queue.yaml");
         applyAppWrapperExample("queued-jobs.yaml");
+        // A fourth job like the third, followed by capstan run, which says where it stands in the queue.
+        String[] documents = Files.readString(APPWRAPPER_EXAMPLES.resolve("queued-jobs.yaml")).split("(?m)^---$");
+        Path fourth = Files.createTempFile("train-4", ".yaml");
+        Files.writeString(fourth, documents[documents.length - 1].replace("train-3", "train-4"));
+        java.io.ByteArrayOutputStream followed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        RunCommand run;
+        try {
+            // The command prints to the System.out it was made with.
+            System.setOut(new java.io.PrintStream(followed, true, java.nio.charset.StandardCharsets.UTF_8));
+            run = new RunCommand();
+        } finally {
+            System.setOut(stdout);
+        }
+        var follower = java.util.concurrent.CompletableFuture.supplyAsync(() -> new picocli.CommandLine(run)
+                .execute("-f", fourth.toString(), "-n", namespace,
+                        "--kubeconfig", cluster.controlPlane().kubeconfig().toString(), "--timeout", "PT2M"));
         List<String> jobs = List.of("train-1", "train-2", "train-3");
         var workloads = client.genericKubernetesResources("kueue.x-k8s.io/v1beta2", "Workload").inNamespace(namespace);
         java.util.Set<String> waitedWithAReason = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -391,6 +409,9 @@ class ExamplesIT {
             assertThat(jobs).allSatisfy(j -> assertThat(appWrapperStatus(j).phase).isEqualTo("Succeeded"));
         });
         assertThat(waitedWithAReason).as("one waited, and said why").isNotEmpty();
+        assertThat(follower.get(2, java.util.concurrent.TimeUnit.MINUTES)).as(followed.toString()).isZero();
+        assertThat(followed.toString()).containsPattern("queued: \\d+(st|nd|rd|th) of \\d+ in ClusterQueue demo-cq: "
+                + "couldn't assign flavors");
         var logs = cluster.kubectl().run(null, "-n", namespace, "logs", "job/train-3");
         assertThat(logs.out()).contains("train-3 done");
 
