@@ -2,6 +2,7 @@ package io.capstan.appwrapper;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.capstan.appwrapper.controller.AppWrapperController;
+import io.capstan.appwrapper.model.Autopilot;
 import io.capstan.appwrapper.model.FaultTolerance;
 import io.capstan.runtime.GoDurations;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -11,7 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -38,13 +41,15 @@ public record AppWrapperConfig(AppWrapperController.Settings controller, String 
     private static final Set<String> TOP_LEVEL = Set.of("appwrapper", "certManagement", "controllerManager",
             "webhooksEnabled");
     private static final Set<String> READ = Set.of("userRBACAdmissionCheck", "defaultQueueName", "schedulerName",
-            "faultTolerance");
-    /** Keys of the peer's that concern its Kueue integration or its own process: the queue module does that work. */
+            "faultTolerance", "autopilot");
+    /** Keys of the peer's that concern its Kueue integration: the queue module does that work. */
     private static final Set<String> ACCEPTED = Set.of("enableKueueIntegrations", "kueueJobReconciller",
-            "disableChildAdmissionCtrl", "standaloneMode", "manageJobsWithoutQueueName", "slackQueueName", "autopilot");
+            "disableChildAdmissionCtrl", "standaloneMode", "manageJobsWithoutQueueName", "slackQueueName");
     private static final Set<String> FAULT_TOLERANCE = Set.of("admissionGracePeriod", "warmupGracePeriod",
             "failureGracePeriod", "resetPause", "retryLimit", "deletionGracePeriod", "gracePeriodCeiling",
             "successTTLCeiling");
+    private static final Set<String> AUTOPILOT = Set.of("injectAntiAffinities", "monitorNodes", "resourceTaints",
+            "preferNoScheduleWeight");
 
     /** @throws IllegalArgumentException when the file cannot be read or is not a valid AppWrapper configuration */
     public static AppWrapperConfig load(Path file) {
@@ -106,8 +111,44 @@ public record AppWrapperConfig(AppWrapperController.Settings controller, String 
             throw new IllegalArgumentException("appwrapper.userRBACAdmissionCheck must be true or false, not " + rbac);
         }
         var settings = AppWrapperController.Settings.APPWRAPPER;
-        return new AppWrapperConfig(new AppWrapperController.Settings(defaults, schedulerName, settings.workers()),
+        return new AppWrapperConfig(new AppWrapperController.Settings(defaults, schedulerName,
+                autopilot(block.path("autopilot")), settings.workers()),
                 defaultQueueName, rbac.asBoolean(true), List.copyOf(ignored));
+    }
+
+    /** The {@code autopilot} block; what it leaves out keeps AppWrapper's default (GPUs and Autopilot's labels). */
+    private static Autopilot autopilot(JsonNode block) {
+        var defaults = Autopilot.DEFAULTS;
+        if (block.isMissingNode() || block.isNull()) {
+            return defaults;
+        }
+        expectKeys(block, "appwrapper.autopilot.", AUTOPILOT, Set.of());
+        Map<String, List<Autopilot.Taint>> taints = defaults.resourceTaints();
+        JsonNode given = block.path("resourceTaints");
+        if (!given.isMissingNode() && !given.isNull()) {
+            taints = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> resources = given.fields(); resources.hasNext(); ) {
+                var resource = resources.next();
+                List<Autopilot.Taint> list = new ArrayList<>();
+                for (JsonNode taint : resource.getValue()) {
+                    if (!taint.path("key").isTextual() || !taint.path("effect").isTextual()) {
+                        throw new IllegalArgumentException("appwrapper.autopilot.resourceTaints[" + resource.getKey()
+                                + "]: every taint needs a key and an effect");
+                    }
+                    list.add(new Autopilot.Taint(taint.path("key").asText(), taint.path("value").asText(""),
+                            taint.path("effect").asText()));
+                }
+                taints.put(resource.getKey(), list);
+            }
+        }
+        JsonNode weight = block.path("preferNoScheduleWeight");
+        if (!weight.isMissingNode() && (!weight.isIntegralNumber() || weight.asInt() < 1 || weight.asInt() > 100)) {
+            throw new IllegalArgumentException("appwrapper.autopilot.preferNoScheduleWeight must be a whole number from "
+                    + "1 to 100 (a node affinity weight), not " + weight);
+        }
+        return new Autopilot(block.path("injectAntiAffinities").asBoolean(defaults.injectAntiAffinities()),
+                block.path("monitorNodes").asBoolean(defaults.monitorNodes()),
+                weight.isMissingNode() ? defaults.preferNoScheduleWeight() : weight.asInt(), taints);
     }
 
     private static void expectKeys(JsonNode node, String prefix, Set<String> read, Set<String> accepted) {

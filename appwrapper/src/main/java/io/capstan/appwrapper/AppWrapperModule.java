@@ -46,8 +46,7 @@ public final class AppWrapperModule implements OperatorModule {
         AppWrapperConfig loaded = AppWrapperConfig.load(file);
         if (!loaded.ignored().isEmpty()) {
             log.warn("The AppWrapper configuration {} sets {}, which Capstan accepts and does not act on: the queue "
-                    + "module does the Kueue integration's work, and node-health monitoring (Autopilot) is not built",
-                    file, String.join(", ", loaded.ignored()));
+                    + "module does the Kueue integration's work", file, String.join(", ", loaded.ignored()));
         }
         return new AppWrapperModule(loaded);
     }
@@ -69,7 +68,8 @@ public final class AppWrapperModule implements OperatorModule {
 
     /**
      * The AppWrappers themselves, their pods, and whatever kinds they wrap: as AppWrapper's own ClusterRole, the
-     * controller may create, read and delete any kind (it never updates a wrapped object).
+     * controller may create, read and delete any kind (it never updates a wrapped object); it reads nodes for
+     * Autopilot's labels.
      */
     @Override
     public List<PolicyRule> clusterRules() {

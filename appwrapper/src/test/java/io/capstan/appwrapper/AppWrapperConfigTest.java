@@ -88,4 +88,26 @@ class AppWrapperConfigTest {
         assertThatThrownBy(() -> AppWrapperConfig.parse("appwrapper: {faultTolerance: {gracePeriodCeiling: 30s}}"))
                 .hasMessageContaining("exceeds gracePeriodCeiling");
     }
+
+    @Test
+    void theAutopilotBlockNamesTheResourcesAndTheLabelValuesThatMarkThemUnhealthy() {
+        var autopilot = AppWrapperConfig.parse("""
+                appwrapper:
+                  autopilot:
+                    monitorNodes: false
+                    preferNoScheduleWeight: 10
+                    resourceTaints:
+                      example.com/fpga:
+                      - {key: health.example.com/fpga, value: BAD, effect: NoExecute}
+                """).controller().autopilot();
+
+        assertThat(autopilot.injectAntiAffinities()).isTrue();
+        assertThat(autopilot.monitorNodes()).isFalse();
+        assertThat(autopilot.preferNoScheduleWeight()).isEqualTo(10);
+        assertThat(autopilot.resourceTaints()).containsOnlyKeys("example.com/fpga");
+        assertThatThrownBy(() -> AppWrapperConfig.parse("appwrapper: {autopilot: {preferNoScheduleWeight: 0}}"))
+                .hasMessageContaining("preferNoScheduleWeight must be a whole number from 1 to 100");
+        assertThatThrownBy(() -> AppWrapperConfig.parse("appwrapper: {autopilot: {resourceTaints: {gpu: [{value: x}]}}}"))
+                .hasMessageContaining("every taint needs a key and an effect");
+    }
 }

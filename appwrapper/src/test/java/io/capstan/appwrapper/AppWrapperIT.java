@@ -231,6 +231,55 @@ class AppWrapperIT {
     }
 
     @Test
+    void aGpuPodIsKeptOffAutopilotsBadNodesAndLeavesOneMarkedEvictWithoutUsingARetry() {
+        create("gpu", false, Map.of("workload.codeflare.dev.appwrapper/retryPausePeriodDuration", "1s"), """
+                - template:
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: gpu-pod}
+                    spec:
+                      nodeName: %s
+                      restartPolicy: Never
+                      containers:
+                      - {name: main, image: capstan/test, resources: {limits: {nvidia.com/gpu: 1}}}
+                """.formatted(NODE));
+        awaitPhase("gpu", "Running", Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(30)).until(() -> status("gpu").isTrue(AppWrapperStatus.PODS_READY));
+        var affinity = client.pods().inNamespace(namespace).withName("gpu-pod").get().getSpec().getAffinity()
+                .getNodeAffinity();
+        assertThat(affinity.getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().getFirst()
+                .getMatchExpressions()).singleElement().satisfies(e -> {
+                    assertThat(e.getKey()).isEqualTo("autopilot.ibm.com/gpuhealth");
+                    assertThat(e.getOperator()).isEqualTo("NotIn");
+                    assertThat(e.getValues()).containsExactly("TESTING", "EVICT");
+                });
+        assertThat(affinity.getPreferredDuringSchedulingIgnoredDuringExecution()).singleElement()
+                .satisfies(term -> assertThat(term.getWeight()).isEqualTo(50));
+        String firstPod = client.pods().inNamespace(namespace).withName("gpu-pod").get().getMetadata().getUid();
+
+        try {
+            // Autopilot finds the node's GPUs broken: the AppWrapper leaves it at once, and starts again.
+            client.nodes().withName(NODE).edit(n -> {
+                n.getMetadata().getLabels().put("autopilot.ibm.com/gpuhealth", "EVICT");
+                return n;
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> eventReasons("gpu").contains("Resetting"));
+            assertThat(conditionOf(status("gpu"), AppWrapperStatus.UNHEALTHY)).isEqualTo("True/AutopilotNoExecute");
+        } finally {
+            client.nodes().withName(NODE).edit(n -> {
+                n.getMetadata().getLabels().remove("autopilot.ibm.com/gpuhealth");
+                return n;
+            });
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(status("gpu").phase).isEqualTo("Running");
+            assertThat(client.pods().inNamespace(namespace).withName("gpu-pod").get().getMetadata().getUid())
+                    .as("a new pod").isNotEqualTo(firstPod);
+        });
+        assertThat(status("gpu").resets()).as("the node's fault uses up no retry").isZero();
+    }
+
+    @Test
     void aTerminalExitCodeFailsAtOnceWithoutARetry() {
         create("doomed", false, Map.of(
                 "workload.codeflare.dev.appwrapper/failureGracePeriodDuration", "0s",

@@ -6,6 +6,7 @@ import static io.capstan.appwrapper.api.AppWrapperStatus.QUOTA_RESERVED;
 import static io.capstan.appwrapper.api.AppWrapperStatus.RESOURCES_DEPLOYED;
 import static io.capstan.appwrapper.api.AppWrapperStatus.UNHEALTHY;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.capstan.appwrapper.AppWrapperReason;
@@ -14,6 +15,7 @@ import io.capstan.appwrapper.api.AppWrapperSpec.Component;
 import io.capstan.appwrapper.api.AppWrapperStatus;
 import io.capstan.appwrapper.api.AppWrapperStatus.ComponentStatus;
 import io.capstan.appwrapper.api.AppWrapperStatus.Phase;
+import io.capstan.appwrapper.model.Autopilot;
 import io.capstan.appwrapper.model.FaultTolerance;
 import io.capstan.appwrapper.model.PodSets;
 import io.capstan.appwrapper.model.WrappedObjects;
@@ -30,9 +32,11 @@ import io.capstan.runtime.informer.Selectors;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +48,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,14 +67,17 @@ public final class AppWrapperController implements LeaderWork {
     private static final Logger log = LoggerFactory.getLogger(AppWrapperController.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String POD_INDEX = "appwrapper";
+    private static final String NODE_INDEX = "node";
     private static final Duration CREATE_RETRY = Duration.ofSeconds(1);
     private static final Duration SWEEP_AGAIN = Duration.ofSeconds(5);
     private static final Duration HEALTHY_RECHECK = Duration.ofSeconds(60);
     private static final int MAX_ROUNDS_IN_A_ROW = 8;
 
     /** The operator-wide settings ({@code appwrapper} in AppWrapper's operator configuration). */
-    public record Settings(FaultTolerance.Defaults faultTolerance, String schedulerName, int workers) {
-        public static final Settings APPWRAPPER = new Settings(FaultTolerance.Defaults.APPWRAPPER, null, 5);
+    public record Settings(FaultTolerance.Defaults faultTolerance, String schedulerName, Autopilot autopilot,
+            int workers) {
+        public static final Settings APPWRAPPER = new Settings(FaultTolerance.Defaults.APPWRAPPER, null,
+                Autopilot.DEFAULTS, 5);
     }
 
     private final KubernetesClient client;
@@ -78,6 +86,8 @@ public final class AppWrapperController implements LeaderWork {
     private final Clock clock;
     private final SharedIndexInformer<AppWrapper> appWrappers;
     private final SharedIndexInformer<Pod> pods;
+    /** Only when Autopilot's node monitoring is on. */
+    private final SharedIndexInformer<Node> nodes;
     private final Controller<ObjectKey> controller;
     private final ExpectedStatus<AppWrapper, AppWrapperStatus> expected;
     private final WrappedKinds kinds;
@@ -94,7 +104,9 @@ public final class AppWrapperController implements LeaderWork {
         this.appWrappers = informers.informer(AppWrapper.class);
         this.pods = informers.informer(Pod.class, Selectors.labels(AppWrapper.LABEL));
         pods.addIndexers(Map.of(POD_INDEX, pod -> List.of(pod.getMetadata().getNamespace() + "/"
-                + pod.getMetadata().getLabels().get(AppWrapper.LABEL))));
+                + pod.getMetadata().getLabels().get(AppWrapper.LABEL)), NODE_INDEX, pod -> pod.getSpec().getNodeName() == null
+                ? List.of() : List.of(pod.getSpec().getNodeName())));
+        this.nodes = settings.autopilot().monitorNodes() ? informers.clusterWideInformer(Node.class, Selectors.NONE) : null;
         this.controller = Controller.<ObjectKey>builder("appwrapper", this::sync).kind(AppWrapper.KIND)
                 .workers(settings.workers()).metrics(metrics).build();
         var uidGuardedPatch = ExpectedStatus.uidGuardedPatch(client, AppWrapper.class);
@@ -103,6 +115,53 @@ public final class AppWrapperController implements LeaderWork {
         Watches.of(controller).forPrimary(appWrappers, Watches::metadataOrSpecChanged)
                 .watches(pods, pod -> new ObjectKey(pod.getMetadata().getNamespace(),
                         pod.getMetadata().getLabels().get(AppWrapper.LABEL)));
+        if (nodes != null) {
+            nodes.addEventHandler(new AutopilotLabels());
+        }
+    }
+
+    /**
+     * A node whose Autopilot labels change what must leave it wakes the AppWrappers with pods on it (the peer finds
+     * out at its next poll of each running AppWrapper).
+     */
+    private final class AutopilotLabels implements ResourceEventHandler<Node> {
+        @Override
+        public void onAdd(Node node) {
+        }
+
+        @Override
+        public void onUpdate(Node before, Node after) {
+            var autopilot = settings.autopilot();
+            if (autopilot.noExecuteResources(before.getMetadata().getLabels())
+                    .equals(autopilot.noExecuteResources(after.getMetadata().getLabels()))) {
+                return;
+            }
+            for (Pod pod : pods.getIndexer().byIndex(NODE_INDEX, after.getMetadata().getName())) {
+                controller.queue().add(new ObjectKey(pod.getMetadata().getNamespace(),
+                        pod.getMetadata().getLabels().get(AppWrapper.LABEL)));
+            }
+        }
+
+        @Override
+        public void onDelete(Node node, boolean deletedFinalStateUnknown) {
+        }
+    }
+
+    /** The configured resources a pod uses that its node's Autopilot labels mark NoExecute. */
+    private Set<String> noExecuteResourcesOf(Pod pod) {
+        if (nodes == null || pod.getSpec().getNodeName() == null) {
+            return Set.of();
+        }
+        Node node = nodes.getIndexer().getByKey(pod.getSpec().getNodeName());
+        if (node == null) {
+            return Set.of();
+        }
+        Set<String> flagged = new java.util.TreeSet<>(settings.autopilot().noExecuteResources(node.getMetadata().getLabels()));
+        if (!flagged.isEmpty()) {
+            JsonNode spec = JSON.valueToTree(pod.getSpec());
+            flagged.removeIf(resource -> !Autopilot.uses(spec, resource));
+        }
+        return flagged;
     }
 
     @Override
@@ -344,6 +403,12 @@ public final class AppWrapperController implements LeaderWork {
                 }
                 return resetOrFail(1, counts.terminal, counts.failed + " pods failed");
             }
+            if (!counts.noExecuteNodes.isEmpty()) {
+                String message = "Workload contains pods using NoExecute resources on Nodes: " + counts.noExecuteNodes;
+                status.set(UNHEALTHY, "True", "AutopilotNoExecute", message, now);
+                // The node's fault, not the workload's: no retry is used up.
+                return resetOrFail(0, false, message);
+            }
             if (counts.running + counts.succeeded >= expectedPods) {
                 status.set(UNHEALTHY, "False", "FoundNoFailedPods", "No failed pods", now);
                 status.set(PODS_READY, "True", "SufficientPodsReady", counts.describe(), now);
@@ -470,8 +535,8 @@ public final class AppWrapperController implements LeaderWork {
         Result resetOrFail(int increment, boolean terminal, String why) {
             if (!terminal && status.resets() < tolerance.retryLimit()) {
                 status.resettingCount = status.resets() + increment;
-                enter(Phase.Resetting, why + "; retry " + status.resets() + " of " + tolerance.retryLimit() + " after "
-                        + tolerance.retryPausePeriod());
+                enter(Phase.Resetting, why + (increment == 0 ? "; reset without using a retry" : "; retry "
+                        + status.resets() + " of " + tolerance.retryLimit()) + ", after " + tolerance.retryPausePeriod());
             } else {
                 enter(Phase.Failed, why + (terminal ? " (a terminal exit code)" : "; no retries left ("
                         + status.resets() + " of " + tolerance.retryLimit() + ")"));
@@ -505,7 +570,8 @@ public final class AppWrapperController implements LeaderWork {
             Component component = appWrapper.getSpec().components.get(index);
             ObjectNode object;
             try {
-                object = WrappedObjects.build(appWrapper, component, componentStatus.podSets, settings.schedulerName());
+                object = WrappedObjects.build(appWrapper, component, componentStatus.podSets, settings.schedulerName(),
+                        settings.autopilot());
             } catch (WrappedObjects.ConflictException | PodSets.InvalidPodSetException e) {
                 return CreateOutcome.fatal(e.getMessage());
             }
@@ -656,6 +722,9 @@ public final class AppWrapperController implements LeaderWork {
                     case "Running" -> {
                         if (pod.getMetadata().getDeletionTimestamp() == null) {
                             counts.running++;
+                            if (!noExecuteResourcesOf(pod).isEmpty()) {
+                                counts.noExecuteNodes.add(pod.getSpec().getNodeName());
+                            }
                         }
                     }
                     case "Succeeded" -> counts.succeeded++;
@@ -736,6 +805,8 @@ public final class AppWrapperController implements LeaderWork {
         int succeeded;
         int failed;
         boolean terminal;
+        /** Nodes where running pods use resources Autopilot marks NoExecute. */
+        final Set<String> noExecuteNodes = new java.util.TreeSet<>();
 
         String describe() {
             return pending + " pods pending; " + running + " pods running; " + succeeded + " pods succeeded; " + failed

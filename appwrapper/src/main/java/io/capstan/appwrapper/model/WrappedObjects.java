@@ -33,9 +33,10 @@ public final class WrappedObjects {
     /**
      * @param podSets the component's effective podSets, index-aligned with its {@code podSetInfos}
      * @param schedulerName set on pod templates that name none, or null
+     * @param autopilot adds the node affinities that keep pods off nodes Autopilot marks unhealthy
      */
-    public static ObjectNode build(AppWrapper appWrapper, Component component, List<PodSet> podSets, String schedulerName)
-            throws ConflictException, PodSets.InvalidPodSetException {
+    public static ObjectNode build(AppWrapper appWrapper, Component component, List<PodSet> podSets, String schedulerName,
+            Autopilot autopilot) throws ConflictException, PodSets.InvalidPodSetException {
         ObjectNode object = component.template.deepCopy();
         ObjectNode metadata = object.with("metadata");
         String namespace = appWrapper.getMetadata().getNamespace();
@@ -81,6 +82,7 @@ public final class WrappedObjects {
             if (schedulerName != null && !spec.hasNonNull("schedulerName")) {
                 spec.put("schedulerName", schedulerName);
             }
+            autopilot.injectAntiAffinities(spec);
         }
         ArrayNode owners = metadata.withArray("ownerReferences");
         owners.addObject().put("apiVersion", AppWrapper.API_VERSION).put("kind", AppWrapper.KIND).put("name", name)
