@@ -73,10 +73,11 @@ public final class QueueModule implements OperatorModule {
     @Override
     public List<PolicyRule> clusterRules() {
         return List.of(
-                Operator.rule(Kueue.GROUP, List.of("resourceflavors", "localqueues", "workloadpriorityclasses"),
+                Operator.rule(Kueue.GROUP, List.of("localqueues", "workloadpriorityclasses"),
                         List.of("get", "list", "watch")),
                 // patch: the resource-in-use finalizer.
-                Operator.rule(Kueue.GROUP, List.of("clusterqueues"), List.of("get", "list", "watch", "patch")),
+                Operator.rule(Kueue.GROUP, List.of("clusterqueues", "resourceflavors"),
+                        List.of("get", "list", "watch", "patch")),
                 // patch: spec.active false when a Workload is deactivated after too many requeues.
                 Operator.rule(Kueue.GROUP, List.of("workloads"), List.of("get", "list", "watch", "create", "delete",
                         "patch")),

@@ -623,13 +623,17 @@ class QueueIT {
 
     /** A queued AppWrapper around one Pod asking for {@code cpu}; {@code podAnnotations} script it on the mock node. */
     private void podAppWrapper(String name, String cpu, String podAnnotations, String annotations) {
+        podAppWrapper(name, "team", cpu, podAnnotations, annotations);
+    }
+
+    private void podAppWrapper(String name, String queue, String cpu, String podAnnotations, String annotations) {
         client.resource(SERIALIZATION.unmarshal("""
                 apiVersion: workload.codeflare.dev/v1beta2
                 kind: AppWrapper
                 metadata:
                   name: %s
                   namespace: %s
-                  labels: {kueue.x-k8s.io/queue-name: team}
+                  labels: {kueue.x-k8s.io/queue-name: %s}
                   annotations: {%s}
                 spec:
                   components:
@@ -644,7 +648,8 @@ class QueueIT {
                         restartPolicy: Never
                         containers:
                         - {name: main, image: capstan/test, resources: {requests: {cpu: "%s"}}}
-                """.formatted(name, namespace, annotations, name, podAnnotations, NODE, cpu), AppWrapper.class)).create();
+                """.formatted(name, namespace, queue, annotations, name, podAnnotations, NODE, cpu), AppWrapper.class))
+                .create();
     }
 
     private static void restartOperator(TestCluster cluster) throws Exception {
@@ -752,7 +757,72 @@ class QueueIT {
     }
 
     @Test
-    void aClusterQueueDeletedWhileInUseStaysUntilItsAdmittedWorkloadsAreDone() {
+    void cohortMembersBorrowWithinTheirLimitAndTheLenderReclaimsItsQuotaByPreemption() {
+        String lender = cqName() + "-b";
+        String borrower = queueSetup("2", "BestEffortFIFO", "{}");
+        var cqs = client.genericKubernetesResources(Kueue.CLUSTER_QUEUES);
+        // The borrower may borrow one CPU from the cohort; the lender takes back what it lent when it needs it.
+        cqs.withName(borrower).patch(MERGE, ("{\"spec\": {\"cohort\": \"pool-%s\", \"resourceGroups\": [{\"coveredResources\": "
+                + "[\"cpu\", \"memory\"], \"flavors\": [{\"name\": \"%s\", \"resources\": [{\"name\": \"cpu\", "
+                + "\"nominalQuota\": \"2\", \"borrowingLimit\": \"1\"}, {\"name\": \"memory\", \"nominalQuota\": \"8Gi\"}]}]}]}}")
+                .formatted(borrower, borrower));
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: ClusterQueue
+                metadata: {name: %s}
+                spec:
+                  cohort: pool-%s
+                  namespaceSelector: {}
+                  preemption: {reclaimWithinCohort: Any}
+                  resourceGroups:
+                  - coveredResources: [cpu, memory]
+                    flavors:
+                    - name: %s
+                      resources:
+                      - {name: cpu, nominalQuota: 2}
+                      - {name: memory, nominalQuota: 8Gi}
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: LocalQueue
+                metadata: {name: lender, namespace: %s}
+                spec: {clusterQueue: %s}
+                """.formatted(lender, borrower, borrower, namespace, lender));
+        try {
+            for (int i = 1; i <= 4; i++) {
+                podAppWrapper("borrowing-" + i, "team", "1", "", "");
+            }
+            // Two of its own and one borrowed: the borrowing limit, not the cohort's four, holds the fourth back.
+            await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                assertThat(List.of(1, 2, 3, 4).stream().filter(i -> phase("borrowing-" + i).equals("Running")).count())
+                        .isEqualTo(3);
+                JsonNode usage = clusterQueue(borrower).path("status").path("flavorsUsage").path(0).path("resources").path(0);
+                assertThat(usage.path("total").asText()).isEqualTo("3");
+                assertThat(usage.path("borrowed").asText()).isEqualTo("1");
+            });
+
+            podAppWrapper("lending-1", "lender", "1", "", "");
+            podAppWrapper("lending-2", "lender", "1", "", "");
+            // The lender's second CPU was lent: the borrower's most recently admitted workload gives it back.
+            await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                assertThat(phase("lending-1")).isEqualTo("Running");
+                assertThat(phase("lending-2")).isEqualTo("Running");
+                List<JsonNode> preempted = List.of(1, 2, 3, 4).stream().map(i -> workloadOf("borrowing-" + i))
+                        .filter(w -> condition(w, Kueue.PREEMPTED).startsWith("True")).toList();
+                assertThat(preempted).singleElement().satisfies(w -> assertThat(condition(w, Kueue.PREEMPTED))
+                        .startsWith("True/InCohortReclamation"));
+                assertThat(List.of(1, 2, 3, 4).stream().filter(i -> phase("borrowing-" + i).equals("Running")).count())
+                        .isEqualTo(2);
+                assertThat(clusterQueue(lender).path("status").path("flavorsUsage").path(0).path("resources").path(0)
+                        .path("total").asText()).isEqualTo("2");
+            });
+        } finally {
+            client.resources(AppWrapper.class).inNamespace(namespace).delete();
+            cqs.withName(lender).delete();
+        }
+    }
+
+    @Test
+    void aClusterQueueDeletedWhileInUseStaysUntilItsAdmittedWorkloadsAreDoneAndItsFlavorUntilItGoes() {
         String cq = queueSetup("2", "BestEffortFIFO", "{}");
         bareWorkload("running", "1");
         await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -760,6 +830,13 @@ class QueueIT {
             assertThat(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).get().getMetadata()
                     .getFinalizers()).contains(Kueue.RESOURCE_IN_USE);
         });
+
+        // Its flavor, deleted first, stays while the ClusterQueue names it.
+        var flavor = client.genericKubernetesResources(Kueue.RESOURCE_FLAVORS).withName(cq);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(flavor.get().getMetadata().getFinalizers()).contains(Kueue.RESOURCE_IN_USE));
+        flavor.delete();
+        assertThat(flavor.get().getMetadata().getDeletionTimestamp()).isNotNull();
 
         client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).delete();
         bareWorkload("late", "1");
@@ -778,6 +855,7 @@ class QueueIT {
                     + "ClusterQueue " + cq + " (of LocalQueue team) doesn't exist");
         });
         assertThat(bareWorkload("late").path("status").has("admission")).isFalse();
+        await().atMost(Duration.ofSeconds(30)).until(() -> flavor.get() == null);
     }
 
     /**

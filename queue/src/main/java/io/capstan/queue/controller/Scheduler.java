@@ -191,6 +191,8 @@ public final class Scheduler implements LeaderWork {
         /** As parsed from the cache: shared, never changed. */
         final ObjectNode spec;
         boolean deactivated;
+        /** Admitted by this cycle. */
+        boolean admittedThisCycle;
         String clusterQueue;
         String localQueue;
         private Instant created;
@@ -351,15 +353,49 @@ public final class Scheduler implements LeaderWork {
             pendingByQueue.computeIfAbsent(entry.clusterQueue, k -> new ArrayList<>()).add(entry);
         }
 
+        java.util.function.BiConsumer<Entry, QuotaBook.Fit> admitting = (entry, fit) -> {
+            book.add(entry.clusterQueue, fit.assignments());
+            admit(entry, entry.clusterQueue, fit.assignments(), now);
+            entry.admittedThisCycle = true;
+            notReady[0] = true;
+            admittedByQueue.merge(entry.clusterQueue, 1, Integer::sum);
+            int[] counts = localCounts.computeIfAbsent(entry.localQueue, k -> new int[2]);
+            counts[0]--;
+            counts[1]++;
+            addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), fit.assignments());
+        };
+        pendingByQueue.values().forEach(waiting -> waiting.sort(Comparator.comparing(Entry::orderKey,
+                QueueOrder.HEAD_FIRST)));
+        // First, in every queue, the head of the line as far as it fits within nominal quota; only then what must
+        // borrow, and what comes after it. Otherwise a queue that comes first could borrow back, at once, the quota a
+        // peer just reclaimed by preemption, and the two would preempt each other without end (Kueue, too, orders a
+        // cycle's candidates with those that need not borrow first).
+        if (!(config.waitForPodsReady() && config.blockAdmission() && notReady[0])) {
+            for (Map.Entry<String, List<Entry>> byQueue : pendingByQueue.entrySet()) {
+                QueueSpec queue = queues.get(byQueue.getKey());
+                if (queue.inactive() != null || queue.terminating() || queue.stopped()) {
+                    continue;
+                }
+                for (Entry entry : byQueue.getValue()) {
+                    QuotaBook.Fit fit = book.fit(queue.name(), parsed(entry.object).podSets());
+                    if (!fit.fits() || fit.borrows()) {
+                        break; // the rest of this queue waits for the second pass, so that its order holds
+                    }
+                    admitting.accept(entry, fit);
+                }
+            }
+        }
         Map<String, Integer> pendingCount = new HashMap<>();
         for (Map.Entry<String, List<Entry>> byQueue : pendingByQueue.entrySet()) {
             QueueSpec queue = queues.get(byQueue.getKey());
             List<Entry> waiting = byQueue.getValue();
-            waiting.sort(Comparator.comparing(Entry::orderKey, QueueOrder.HEAD_FIRST));
             String blockedBy = null;
             int position = 0;
             boolean preemptionTried = false;
             for (Entry entry : waiting) {
+                if (entry.admittedThisCycle) {
+                    continue;
+                }
                 entry.position = position++;
                 if (queue.inactive() != null) {
                     pending(entry, "Inadmissible", queue.inactive(), now);
@@ -376,14 +412,7 @@ public final class Scheduler implements LeaderWork {
                 } else {
                     QuotaBook.Fit fit = book.fit(queue.name(), parsed(entry.object).podSets());
                     if (fit.fits()) {
-                        book.add(queue.name(), fit.assignments());
-                        admit(entry, queue.name(), fit.assignments(), now);
-                        notReady[0] = true;
-                        admittedByQueue.merge(queue.name(), 1, Integer::sum);
-                        int[] counts = localCounts.computeIfAbsent(entry.localQueue, k -> new int[2]);
-                        counts[0]--;
-                        counts[1]++;
-                        addUsage(localUsage.computeIfAbsent(entry.localQueue, k -> new TreeMap<>()), fit.assignments());
+                        admitting.accept(entry, fit);
                         continue;
                     }
                     // One preemption attempt per ClusterQueue and cycle, for the first Workload that does not fit (the
@@ -408,7 +437,15 @@ public final class Scheduler implements LeaderWork {
         for (QueueSpec queue : queues.values()) {
             writeClusterQueueStatus(queue, book, pendingCount.getOrDefault(queue.name(), 0),
                     admittedByQueue.getOrDefault(queue.name(), 0), now);
-            holdWhileInUse(queue, admittedByQueue.getOrDefault(queue.name(), 0));
+            GenericKubernetesResource object = clusterQueues.getIndexer().getByKey(queue.name());
+            if (object != null) {
+                holdWhileInUse(Kueue.CLUSTER_QUEUES, object, admittedByQueue.getOrDefault(queue.name(), 0) > 0);
+            }
+        }
+        java.util.Set<String> flavorsInUse = new java.util.HashSet<>();
+        queues.values().forEach(queue -> flavorsInUse.addAll(QuotaBook.flavorsOf(queue.quota())));
+        for (GenericKubernetesResource flavor : flavors.getStore().list()) {
+            holdWhileInUse(Kueue.RESOURCE_FLAVORS, flavor, flavorsInUse.contains(flavor.getMetadata().getName()));
         }
         for (GenericKubernetesResource localQueue : localQueues.getStore().list()) {
             String key = localQueue.getMetadata().getNamespace() + "/" + localQueue.getMetadata().getName();
@@ -554,9 +591,14 @@ public final class Scheduler implements LeaderWork {
         LabelSelector namespaceSelector = selector.isObject() ? serialization.convertValue(selector, LabelSelector.class)
                 : null;
         String stopPolicy = spec.path("stopPolicy").asText("None");
+        JsonNode preemptionSpec = spec.path("preemption");
+        JsonNode borrowWithinCohort = preemptionSpec.path("borrowWithinCohort");
         Preemption.Policy preemption = new Preemption.Policy(
-                Preemption.WithinClusterQueue.valueOf(spec.path("preemption").path("withinClusterQueue").asText("Never")),
-                Preemption.ReclaimWithinCohort.valueOf(spec.path("preemption").path("reclaimWithinCohort").asText("Never")));
+                Preemption.WithinClusterQueue.valueOf(preemptionSpec.path("withinClusterQueue").asText("Never")),
+                Preemption.ReclaimWithinCohort.valueOf(preemptionSpec.path("reclaimWithinCohort").asText("Never")),
+                Preemption.BorrowWithinCohort.valueOf(borrowWithinCohort.path("policy").asText("Never")),
+                borrowWithinCohort.hasNonNull("maxPriorityThreshold")
+                        ? borrowWithinCohort.path("maxPriorityThreshold").asInt() : null);
         return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
                 "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
                 stopPolicy, object.getMetadata().getDeletionTimestamp() != null, inactive, preemption);
@@ -695,6 +737,9 @@ public final class Scheduler implements LeaderWork {
         if (victims.isEmpty()) {
             return null;
         }
+        QuotaBook afterEvictions = withoutEvicting.copy();
+        victims.forEach(v -> afterEvictions.remove(v.queue(), v.assignments()));
+        boolean borrowing = afterEvictions.fit(queue.name(), podSets).borrows();
         List<String> names = new ArrayList<>();
         for (Preemption.Admitted<Entry> victim : victims) {
             Entry evicted = victim.key();
@@ -702,8 +747,8 @@ public final class Scheduler implements LeaderWork {
             String message = "Preempted to accommodate Workload " + entry.key() + (sameQueue ? " in the ClusterQueue"
                     : " of ClusterQueue " + queue.name() + " in the cohort");
             setCondition(evicted.status, Kueue.EVICTED, "True", "Preempted", message, now);
-            setCondition(evicted.status, Kueue.PREEMPTED, "True", sameQueue ? "InClusterQueue" : "InCohortReclamation",
-                    message, now);
+            setCondition(evicted.status, Kueue.PREEMPTED, "True", sameQueue ? "InClusterQueue"
+                    : borrowing ? "InCohortReclaimWhileBorrowing" : "InCohortReclamation", message, now);
             persist(evicted);
             names.add(evicted.key().toString());
             log.info("Preempting Workload {} for {}", evicted.key(), entry.key());
@@ -1007,19 +1052,17 @@ public final class Scheduler implements LeaderWork {
     // ----- queue status ---------------------------------------------------------------------------------------------
 
     /**
-     * Kueue's {@code resource-in-use} finalizer: a ClusterQueue deleted while workloads hold its quota stays (admitting
-     * nothing) until they are done, so their usage is never forgotten by a queue re-created under the same name.
+     * Kueue's {@code kueue.x-k8s.io/resource-in-use} finalizer on ClusterQueues and ResourceFlavors: added to every one,
+     * and taken off one being deleted once nothing uses it any more — a ClusterQueue's admitted workloads, a
+     * ResourceFlavor's ClusterQueues — so that deleting it never pulls it from under what uses it.
      */
-    private void holdWhileInUse(QueueSpec queue, int admitted) {
-        GenericKubernetesResource object = clusterQueues.getIndexer().getByKey(queue.name());
-        if (object == null) {
-            return;
-        }
+    private void holdWhileInUse(ResourceDefinitionContext kind, GenericKubernetesResource object, boolean inUse) {
+        boolean terminating = object.getMetadata().getDeletionTimestamp() != null;
         List<String> finalizers = object.getMetadata().getFinalizers() == null ? List.of()
                 : object.getMetadata().getFinalizers();
         int index = finalizers.indexOf(Kueue.RESOURCE_IN_USE);
         ArrayNode patch = JSON.createArrayNode();
-        if (!queue.terminating() && index < 0) {
+        if (!terminating && index < 0) {
             patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
                     .put("value", object.getMetadata().getResourceVersion());
             if (finalizers.isEmpty()) {
@@ -1029,17 +1072,16 @@ public final class Scheduler implements LeaderWork {
                 patch.addObject().put("op", "add").put("path", "/metadata/finalizers/-")
                         .put("value", Kueue.RESOURCE_IN_USE);
             }
-        } else if (queue.terminating() && index >= 0 && admitted == 0) {
+        } else if (terminating && index >= 0 && !inUse) {
             patch.addObject().put("op", "test").put("path", "/metadata/finalizers/" + index)
                     .put("value", Kueue.RESOURCE_IN_USE);
             patch.addObject().put("op", "remove").put("path", "/metadata/finalizers/" + index);
         } else {
             return;
         }
-        writes.put("ClusterQueue finalizer " + queue.name(), () -> {
+        writes.put(kind.getKind() + " finalizer " + object.getMetadata().getName(), () -> {
             try {
-                RawRequests.write(client, "PATCH", path(Kueue.CLUSTER_QUEUES, object), RawRequests.JSON_PATCH,
-                        patch.toString());
+                RawRequests.write(client, "PATCH", path(kind, object), RawRequests.JSON_PATCH, patch.toString());
             } catch (KubernetesClientException e) {
                 // Changed meanwhile (a failed test) or gone: the next cycle looks again.
                 if (e.getCode() != 404 && e.getCode() != 422 && e.getCode() != 409) {

@@ -84,4 +84,37 @@ class PreemptionTest {
         assertThat(Preemption.victims(book, "a", cpus(2), 0, T0, new Policy(WithinClusterQueue.Never,
                 ReclaimWithinCohort.LowerPriority), admitted)).as("not lower priority").isEmpty();
     }
+
+    @Test
+    void aQueueAtItsNominalQuotaTakesFromItsCohortOnlyWithBorrowWithinCohortAndBelowTheThreshold() {
+        QuotaBook book = new QuotaBook(List.of(queue("a", "pool", 2), queue("b", "pool", 2), queue("c", "pool", 2)));
+        admit(book, "a-own", "a", 0, 2, 1);
+        admit(book, "b-own", "b", 3, 2, 2);
+        admit(book, "b-borrowed-low", "b", 1, 1, 3);
+        admit(book, "b-borrowed-high", "b", 8, 1, 4);
+        // a is at its nominal quota: one more CPU means borrowing, and the cohort has none left to lend.
+        assertThat(book.fit("a", cpus(1)).fits()).isFalse();
+        Policy reclaimOnly = new Policy(WithinClusterQueue.Never, ReclaimWithinCohort.Any);
+        assertThat(Preemption.victims(book, "a", cpus(1), 5, T0, reclaimOnly, admitted))
+                .as("no reclaiming just to borrow").isEmpty();
+        Policy borrowing = new Policy(WithinClusterQueue.Never, ReclaimWithinCohort.Any,
+                Preemption.BorrowWithinCohort.LowerPriority, null);
+        assertThat(names(Preemption.victims(book, "a", cpus(1), 5, T0, borrowing, admitted)))
+                .as("lower priority only").containsExactly("b-borrowed-low");
+        Policy threshold = new Policy(WithinClusterQueue.Never, ReclaimWithinCohort.Any,
+                Preemption.BorrowWithinCohort.LowerPriority, 0);
+        assertThat(Preemption.victims(book, "a", cpus(1), 5, T0, threshold, admitted))
+                .as("above the threshold of 0").isEmpty();
+    }
+
+    @Test
+    void underItsNominalQuotaAQueueReclaimsOnlyWhatLetsItFitWithinThatQuota() {
+        QuotaBook book = new QuotaBook(List.of(queue("a", "pool", 2), queue("b", "pool", 2)));
+        admit(book, "b-own", "b", 0, 2, 1);
+        admit(book, "b-borrowed", "b", 0, 2, 2);
+        Policy reclaim = new Policy(WithinClusterQueue.Never, ReclaimWithinCohort.Any);
+        assertThat(names(Preemption.victims(book, "a", cpus(2), 0, T0, reclaim, admitted))).containsExactly("b-borrowed");
+        assertThat(Preemption.victims(book, "a", cpus(3), 0, T0, reclaim, admitted))
+                .as("3 CPUs would borrow beyond a's 2").isEmpty();
+    }
 }
