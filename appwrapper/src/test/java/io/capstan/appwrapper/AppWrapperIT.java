@@ -279,6 +279,87 @@ class AppWrapperIT {
         assertThat(status("gpu").resets()).as("the node's fault uses up no retry").isZero();
     }
 
+    /** A pod on the mock node that runs until deleted, as a component. */
+    private static String pod(String name, String cpu) {
+        return """
+                - template:
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: %s}
+                    spec:
+                      nodeName: %s
+                      restartPolicy: Never
+                      containers:
+                      - {name: main, image: capstan/test, resources: {requests: {cpu: "%s"}}}
+                """.formatted(name, NODE, cpu);
+    }
+
+    @Test
+    void aCreateRefusedByAResourceQuotaIsRetriedUntilTheQuotaAllowsIt() {
+        client.resourceQuotas().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ResourceQuotaBuilder()
+                .withNewMetadata().withName("one-pod").endMetadata().withNewSpec()
+                .addToHard("pods", new io.fabric8.kubernetes.api.model.Quantity("1")).endSpec().build()).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.resourceQuotas().inNamespace(namespace)
+                .withName("one-pod").get().getStatus() != null);
+        create("blocker", false, Map.of(), pod("blocker-pod", "100m"));
+        awaitPhase("blocker", "Running", Duration.ofSeconds(30));
+
+        create("waiting", false, Map.of("workload.codeflare.dev.appwrapper/admissionGracePeriodDuration", "2m"),
+                pod("waiting-pod", "100m"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(status("waiting").componentStatus)
+                .singleElement().satisfies(c -> assertThat(AppWrapperStatus.find(c.conditions,
+                        AppWrapperStatus.RESOURCES_DEPLOYED).orElseThrow().getMessage()).contains("exceeded quota")));
+        assertThat(status("waiting").phase).isEqualTo("Resuming");
+
+        client.resources(AppWrapper.class).inNamespace(namespace).withName("blocker").delete();
+        awaitPhase("waiting", "Running", Duration.ofSeconds(60));
+        assertThat(status("waiting").resets()).isZero();
+    }
+
+    @Test
+    void anObjectThatIsNotItsOwnFailsTheAppWrapperAndIsLeftAloneWhileAGeneratedNameIsRecorded() {
+        client.configMaps().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("taken").endMetadata().addToData("owner", "someone else").build()).create();
+        create("clash", false, Map.of(), """
+                - template: {apiVersion: v1, kind: ConfigMap, metadata: {name: taken}, data: {owner: clash}}
+                """ + pod("clash-pod", "100m"));
+        create("generated", false, Map.of(), """
+                - template: {apiVersion: v1, kind: ConfigMap, metadata: {generateName: settings-}, data: {a: b}}
+                """ + pod("generated-pod", "100m"));
+
+        awaitPhase("clash", "Failed", Duration.ofSeconds(30));
+        assertThat(conditionOf(status("clash"), AppWrapperStatus.UNHEALTHY)).isEqualTo("True/CreateFailed");
+        assertThat(client.configMaps().inNamespace(namespace).withName("taken").get().getData())
+                .as("someone else's object is neither taken over nor deleted").containsEntry("owner", "someone else");
+        awaitPhase("generated", "Running", Duration.ofSeconds(30));
+        String name = status("generated").componentStatus.getFirst().name;
+        assertThat(name).startsWith("settings-").isNotEqualTo("settings-");
+        assertThat(client.configMaps().inNamespace(namespace).withName(name).get().getData()).containsEntry("a", "b");
+    }
+
+    @Test
+    void aSucceededAppWrappersObjectsGoAfterItsSuccessTtlAndAFailedOnesAfterItsDeletionDelay() {
+        create("done", false, Map.of("workload.codeflare.dev.appwrapper/successTTLDuration", "3s"),
+                job("done-job", 1, "0", 0));
+        create("broken", false, Map.of("workload.codeflare.dev.appwrapper/failureGracePeriodDuration", "0s",
+                "workload.codeflare.dev.appwrapper/terminalExitCodes", "7",
+                "workload.codeflare.dev.appwrapper/deletionOnFailureGracePeriodDuration", "5s"),
+                job("broken-job", 1, "0", 7));
+
+        awaitPhase("done", "Succeeded", Duration.ofSeconds(60));
+        awaitPhase("broken", "Failed", Duration.ofSeconds(60));
+        assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("broken-job").get())
+                .as("kept to be debugged").isNotNull();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(conditionOf(status("done"), AppWrapperStatus.RESOURCES_DEPLOYED)).isEqualTo("False/Succeeded");
+            assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("done-job").get()).isNull();
+            assertThat(client.pods().inNamespace(namespace).withLabel(AppWrapper.LABEL, "done").list().getItems())
+                    .isEmpty();
+            assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("broken-job").get()).isNull();
+            assertThat(status("broken").isTrue(AppWrapperStatus.RESOURCES_DEPLOYED)).isFalse();
+        });
+    }
+
     @Test
     void aTerminalExitCodeFailsAtOnceWithoutARetry() {
         create("doomed", false, Map.of(

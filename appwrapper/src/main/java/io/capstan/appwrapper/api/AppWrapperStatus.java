@@ -72,6 +72,11 @@ public class AppWrapperStatus {
     /** What was deployed for one component: its real name (generateName resolved), kind and podSets. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ComponentStatus {
+        /**
+         * Empty until created when the component has only a generateName: left out of the JSON then, as the API server
+         * of Kubernetes 1.20 refuses an empty string here.
+         */
+        @JsonInclude(JsonInclude.Include.NON_EMPTY)
         public String name;
         public String kind;
         public String apiVersion;

@@ -597,8 +597,9 @@ public final class AppWrapperController implements LeaderWork {
                         return failedCreate(componentStatus, CreateOutcome.fatal(kind + " "
                                 + resource.getMetadata().getName() + " already exists and is not this AppWrapper's"));
                     }
-                } else if (e.getCode() == 404 || e.getCode() == 400 || e.getCode() == 422 || e.getCode() == 403) {
-                    // 404: the kind stopped being served; 400 and 422: invalid; 403: not allowed.
+                } else if (e.getCode() == 404 || e.getCode() == 422) {
+                    // 404: the kind stopped being served; 422: the object is invalid. Anything else — a ResourceQuota
+                    // or a webhook saying no for now (403), the server busy — may pass later: retried, as the peer does.
                     return failedCreate(componentStatus, CreateOutcome.fatal("cannot create " + kind + ": "
                             + reason(e)));
                 } else {
