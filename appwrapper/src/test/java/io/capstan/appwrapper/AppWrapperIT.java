@@ -18,6 +18,7 @@ import io.capstan.appwrapper.api.AppWrapperStatus.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -357,6 +358,73 @@ class AppWrapperIT {
                     .isEmpty();
             assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("broken-job").get()).isNull();
             assertThat(status("broken").isTrue(AppWrapperStatus.RESOURCES_DEPLOYED)).isFalse();
+        });
+    }
+
+    @Test
+    void podsThatNeverStartAreResetAfterTheWarmupGraceAndAnAppWrapperManagedElsewhereIsLeftAlone(TestCluster cluster)
+            throws Exception {
+        create("stuck", false, Map.of("workload.codeflare.dev.appwrapper/warmupGracePeriodDuration", "3s",
+                "workload.codeflare.dev.appwrapper/admissionGracePeriodDuration", "3s",
+                "workload.codeflare.dev.appwrapper/retryPausePeriodDuration", "1s",
+                "workload.codeflare.dev.appwrapper/retryLimit", "1"), """
+                - template:
+                    apiVersion: v1
+                    kind: Pod
+                    metadata:
+                      name: stuck-pod
+                      annotations: {mock.capstan.io/start-failure: ImagePullBackOff}
+                    spec:
+                      nodeName: %s
+                      restartPolicy: Never
+                      containers: [{name: main, image: capstan/test}]
+                """.formatted(NODE));
+        AppWrapper elsewhere = client.resources(AppWrapper.class).inNamespace(namespace).resource(
+                new KubernetesSerialization().unmarshal("""
+                        apiVersion: workload.codeflare.dev/v1beta2
+                        kind: AppWrapper
+                        metadata: {name: elsewhere}
+                        spec:
+                          managedBy: example.com/other-controller
+                          suspend: false
+                          components:
+                        """ + pod("elsewhere-pod", "100m").indent(2), AppWrapper.class)).create();
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(conditionOf(status("stuck"),
+                AppWrapperStatus.PODS_READY)).isEqualTo("False/InsufficientPodsReady"));
+        awaitPhase("stuck", "Failed", Duration.ofSeconds(60));
+        assertThat(status("stuck").resets()).isEqualTo(1);
+        assertThat(conditionOf(status("stuck"), AppWrapperStatus.UNHEALTHY)).isEqualTo("True/InsufficientPodsReady");
+        // kubectl shows AppWrapper's own columns.
+        String table = cluster.kubectl().run(null, "-n", namespace, "get", "aw", "stuck").out();
+        assertThat(table).contains("STATUS", "QUOTA RESERVED", "RESOURCES DEPLOYED", "UNHEALTHY", "AGE")
+                .containsPattern("stuck\\s+Failed\\s+False\\s+False\\s+True");
+
+        // Meanwhile, the one another controller manages got nothing from this one.
+        assertThat(get("elsewhere").getStatus()).isNull();
+        assertThat(get("elsewhere").getMetadata().getFinalizers()).isNullOrEmpty();
+        assertThat(client.pods().inNamespace(namespace).withName("elsewhere-pod").get()).isNull();
+        assertThat(elsewhere.getSpec().managedBy).isEqualTo("example.com/other-controller");
+    }
+
+    @Test
+    void anInvalidSecondComponentFailsTheAppWrapperAndTheFirstIsRemoved() {
+        create("half", false, Map.of(), pod("half-valid", "100m") + """
+                - template:
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: half-invalid}
+                    spec:
+                      nodeName: %s
+                      containers: [{name: main}]
+                """.formatted(NODE));
+
+        awaitPhase("half", "Failed", Duration.ofSeconds(30));
+        assertThat(conditionOf(status("half"), AppWrapperStatus.UNHEALTHY)).isEqualTo("True/CreateFailed");
+        assertThat(status("half").condition(AppWrapperStatus.UNHEALTHY).orElseThrow().getMessage()).contains("image");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(client.pods().inNamespace(namespace).withName("half-valid").get()).isNull();
+            assertThat(status("half").isTrue(AppWrapperStatus.RESOURCES_DEPLOYED)).isFalse();
         });
     }
 
