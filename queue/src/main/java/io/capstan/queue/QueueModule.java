@@ -1,6 +1,7 @@
 package io.capstan.queue;
 
 import io.capstan.appwrapper.api.AppWrapper;
+import io.capstan.queue.admission.AppWrapperQueueing;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.controller.AppWrapperWorkloads;
 import io.capstan.queue.controller.FrameworkWorkloads;
@@ -9,6 +10,7 @@ import io.capstan.runtime.Manager;
 import io.capstan.runtime.operator.Crds;
 import io.capstan.runtime.operator.Operator;
 import io.capstan.runtime.operator.OperatorModule;
+import io.capstan.runtime.webhook.AdmissionWebhooks;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -68,6 +70,13 @@ public final class QueueModule implements OperatorModule {
     public List<CustomResourceDefinition> crds() {
         return CRDS.stream().map(plural -> Crds.load(QueueModule.class, "api/" + plural + "." + Kueue.GROUP + ".yaml"))
                 .toList();
+    }
+
+    /** Kueue's webhook for AppWrappers: a namespace's {@code default} LocalQueue, suspend when queued, label rules. */
+    @Override
+    public List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
+        return AppWrapperQueueing.hooks(namespace -> client.genericKubernetesResources(Kueue.LOCAL_QUEUES)
+                .inNamespace(namespace).withName(AppWrapperQueueing.DEFAULT_LOCAL_QUEUE).get() != null);
     }
 
     @Override

@@ -68,8 +68,7 @@ class QueueIT {
 
     /**
      * The operator with the AppWrapper, Framework and queue modules, webhooks on for namespaces labelled
-     * {@link #WEBHOOK_LABEL}, and AppWrapper's own operator configuration, as its ConfigMap: every test's namespace
-     * has a LocalQueue "team".
+     * {@link #WEBHOOK_LABEL}, and AppWrapper's own operator configuration, as its ConfigMap.
      */
     private static Operator startOperator(TestCluster cluster) throws Exception {
         java.nio.file.Path appWrapperConfig = java.nio.file.Files.createTempFile("operator-config", ".yaml");
@@ -81,7 +80,7 @@ class QueueIT {
                   config.yaml: |
                     appwrapper:
                       enableKueueIntegrations: true
-                      defaultQueueName: team
+                      faultTolerance: {retryLimit: 2}
                 """);
         return Operator.start(cluster.newClient(), List.of(new AppWrapperModule().configuredFrom(appWrapperConfig),
                         new FrameworkModule(), new QueueModule()),
@@ -273,8 +272,14 @@ class QueueIT {
     }
 
     @Test
-    void anAppWrapperCreatedWithoutAQueueIsGivenTheConfiguredDefaultStoredSuspendedAndItsPhasesAreCounted() {
-        queueSetup("1", "BestEffortFIFO", "{}");
+    void anAppWrapperCreatedWithoutAQueueGoesToItsNamespacesDefaultLocalQueueSuspendedAndItsPhasesAreCounted() {
+        String cq = queueSetup("1", "BestEffortFIFO", "{}");
+        apply("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: LocalQueue
+                metadata: {name: default, namespace: %s}
+                spec: {clusterQueue: %s}
+                """.formatted(namespace, cq));
         client.namespaces().withName(namespace).edit(ns -> {
             ns.getMetadata().getLabels().put(WEBHOOK_LABEL, "on");
             return ns;
@@ -299,11 +304,14 @@ class QueueIT {
                         - {name: main, image: capstan/test, resources: {requests: {cpu: "1"}}}
                 """.formatted(namespace, NODE), AppWrapper.class)).create();
 
-        // The mutating webhook's work, in what the create returned: nothing could run before the queue admits it.
-        assertThat(created.getMetadata().getLabels()).containsEntry(Kueue.QUEUE_NAME_LABEL, "team");
+        // Kueue's LocalQueueDefaulting, in what the create returned: nothing could run before the queue admits it.
+        assertThat(created.getMetadata().getLabels()).containsEntry(Kueue.QUEUE_NAME_LABEL, "default");
         assertThat(created.getSpec().suspend).isTrue();
         await().ignoreExceptions().atMost(Duration.ofSeconds(60)).until(() -> phase("unlabelled").equals("Succeeded"));
         assertThat(condition(workloadOf("unlabelled"), Kueue.ADMITTED)).startsWith("True/Admitted");
+        // Kueue's validation: a queue name that cannot name a LocalQueue is refused at once.
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> queuedAppWrapper("misnamed", "Team_Queue", "1",
+                "1"))).hasMessageContaining("'Team_Queue' is not a valid LocalQueue name");
         // AppWrapper's metric, as Prometheus scrapes it.
         assertThat(operator.manager().metrics().scrape()).contains("appwrapper_phase_total{namespace=\"" + namespace
                 + "\",phase=\"Succeeded\"} 1.0", "appwrapper_phase_total{namespace=\"" + namespace
