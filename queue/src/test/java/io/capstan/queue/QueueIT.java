@@ -830,6 +830,44 @@ class QueueIT {
     }
 
     @Test
+    void anAppWrapperPastItsMaximumExecutionTimeIsEvictedAndDeactivatedAndItsQuotaComesBack() {
+        String cq = queueSetup("1", "BestEffortFIFO", "{}");
+        client.resource(SERIALIZATION.unmarshal("""
+                apiVersion: workload.codeflare.dev/v1beta2
+                kind: AppWrapper
+                metadata:
+                  name: overrun
+                  namespace: %s
+                  labels: {kueue.x-k8s.io/queue-name: team, kueue.x-k8s.io/max-exec-time-seconds: "3"}
+                spec:
+                  components:
+                """.formatted(namespace) + """
+                - template:
+                    apiVersion: v1
+                    kind: Pod
+                    metadata: {name: overrun-pod}
+                    spec:
+                      nodeName: %s
+                      restartPolicy: Never
+                      containers:
+                      - {name: main, image: capstan/test, resources: {requests: {cpu: "1"}}}
+                """.formatted(NODE).indent(2), AppWrapper.class)).create();
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> phase("overrun").equals("Running"));
+        assertThat(workloadOf("overrun").path("spec").path("maximumExecutionTimeSeconds").asInt()).isEqualTo(3);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode workload = workloadOf("overrun");
+            assertThat(workload.path("spec").path("active").asBoolean(true)).as("deactivated").isFalse();
+            assertThat(condition(workload, Kueue.QUOTA_RESERVED)).startsWith("False");
+            assertThat(workload.path("status").path("accumulatedPastExecutionTimeSeconds").asInt()).isGreaterThanOrEqualTo(3);
+            assertThat(phase("overrun")).isEqualTo("Suspended");
+            assertThat(client.pods().inNamespace(namespace).withName("overrun-pod").get()).isNull();
+            assertThat(clusterQueue(cq).path("status").path("admittedWorkloads").asInt()).isZero();
+        });
+        assertThat(condition(workloadOf("overrun"), Kueue.REQUEUED)).startsWith("False/MaximumExecutionTimeExceeded");
+    }
+
+    @Test
     void aClusterQueueDeletedWhileInUseStaysUntilItsAdmittedWorkloadsAreDoneAndItsFlavorUntilItGoes() {
         String cq = queueSetup("2", "BestEffortFIFO", "{}");
         bareWorkload("running", "1");

@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>defaulting, on create: an AppWrapper without a queue, in a namespace with a LocalQueue named {@code default},
  * is queued there (Kueue's {@code LocalQueueDefaulting}), and a queued AppWrapper is stored suspended;</li>
- * <li>validation: the queue name must be a valid LocalQueue name; it cannot change while the AppWrapper runs, and
- * its priority class cannot change at all.</li>
+ * <li>validation: the queue name must be a valid LocalQueue name and the maximum execution time a positive number
+ * of seconds; neither can change while the AppWrapper runs, and its priority class cannot change at all.</li>
  * </ul>
  */
 public final class AppWrapperQueueing {
@@ -79,11 +79,21 @@ public final class AppWrapperQueueing {
             problems.add("metadata.labels[" + Kueue.QUEUE_NAME_LABEL + "]: '" + queue + "' is not a valid LocalQueue "
                     + "name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)");
         }
+        String maximum = label(object, Kueue.MAX_EXEC_TIME_LABEL);
+        if (maximum != null && !maximum.matches("[1-9][0-9]{0,8}")) {
+            problems.add("metadata.labels[" + Kueue.MAX_EXEC_TIME_LABEL + "]: '" + maximum + "' is not a positive "
+                    + "whole number of seconds");
+        }
         JsonNode old = request.oldObject();
         if ("UPDATE".equals(request.operation()) && old != null && !old.isNull()) {
             if (!old.path("spec").path("suspend").asBoolean(false)
                     && !Objects.equals(queue, label(old, Kueue.QUEUE_NAME_LABEL))) {
                 problems.add("metadata.labels[" + Kueue.QUEUE_NAME_LABEL + "]: cannot change while the AppWrapper is "
+                        + "not suspended");
+            }
+            if (!old.path("spec").path("suspend").asBoolean(false)
+                    && !Objects.equals(maximum, label(old, Kueue.MAX_EXEC_TIME_LABEL))) {
+                problems.add("metadata.labels[" + Kueue.MAX_EXEC_TIME_LABEL + "]: cannot change while the AppWrapper is "
                         + "not suspended");
             }
             if (!Objects.equals(label(object, Kueue.PRIORITY_CLASS_LABEL), label(old, Kueue.PRIORITY_CLASS_LABEL))) {

@@ -20,6 +20,8 @@ public final class Kueue {
     public static final String QUEUE_NAME_LABEL = "kueue.x-k8s.io/queue-name";
     /** On a queued object: its WorkloadPriorityClass. */
     public static final String PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class";
+    /** On a queued object: the most seconds it may hold quota in all, its Workload's maximumExecutionTimeSeconds. */
+    public static final String MAX_EXEC_TIME_LABEL = "kueue.x-k8s.io/max-exec-time-seconds";
     /** Injected into each admitted pod template: the podSet it belongs to. */
     public static final String PODSET_LABEL = "kueue.x-k8s.io/podset";
     /** On Capstan's copies of Kueue's CRDs; Kueue's own lack it. */

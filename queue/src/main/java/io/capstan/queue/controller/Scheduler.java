@@ -310,6 +310,10 @@ public final class Scheduler implements LeaderWork {
             }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && !isTrue(entry.status, Kueue.EVICTED)) {
                 drainIfStopped(entry, queues, now);
+                Instant limit = enforceMaximumExecutionTime(entry, now);
+                if (limit != null && (wake[0] == null || limit.isBefore(wake[0]))) {
+                    wake[0] = limit;
+                }
             }
             if (isTrue(entry.status, Kueue.QUOTA_RESERVED) && !isTrue(entry.status, Kueue.EVICTED)) {
                 Instant deadline = watchPodsReady(entry, now);
@@ -526,6 +530,29 @@ public final class Scheduler implements LeaderWork {
         setCondition(entry.status, Kueue.EVICTED, "True", reason, message, now);
         persist(entry);
         log.info("Evicting Workload {}: {}", entry.key(), message);
+    }
+
+    /**
+     * Kueue's {@code maximumExecutionTimeSeconds} (the {@code kueue.x-k8s.io/max-exec-time-seconds} label of its
+     * owner): a Workload admitted for longer than that in all — this admission and the earlier ones, in
+     * {@code status.accumulatedPastExecutionTimeSeconds} — is evicted and then deactivated. Returns when to look again,
+     * or null. A Framework cannot be stopped and resumed, so it runs to its end.
+     */
+    private Instant enforceMaximumExecutionTime(Entry entry, Instant now) {
+        int maximum = entry.spec.path("maximumExecutionTimeSeconds").asInt(0);
+        if (maximum <= 0 || frameworkOwner(entry.object) != null) {
+            return null;
+        }
+        long past = entry.status.path("accumulatedPastExecutionTimeSeconds").asLong(0);
+        Instant limit = transitionTime(entry.status, Kueue.QUOTA_RESERVED).plusSeconds(Math.max(0, maximum - past));
+        if (now.isBefore(limit)) {
+            return limit;
+        }
+        String message = "exceeded the maximum execution time of " + maximum + "s";
+        setCondition(entry.status, Kueue.EVICTED, "True", MAXIMUM_EXECUTION_TIME_EXCEEDED, message, now);
+        persist(entry);
+        log.info("Evicting Workload {}: {}", entry.key(), message);
+        return null;
     }
 
     private static Instant requeueAt(JsonNode status) {
@@ -759,6 +786,13 @@ public final class Scheduler implements LeaderWork {
     /** An evicted Workload whose AppWrapper let go: its admission is taken back and it waits again. */
     private void requeue(Entry entry, Instant now) {
         String reason = conditionReason(entry.status, Kueue.EVICTED);
+        // Kueue counts the time a Workload held quota towards its maximum execution time, across admissions.
+        long held = java.time.Duration.between(transitionTime(entry.status, Kueue.QUOTA_RESERVED), now).toSeconds();
+        entry.status.put("accumulatedPastExecutionTimeSeconds",
+                entry.status.path("accumulatedPastExecutionTimeSeconds").asLong(0) + Math.max(0, held));
+        if (reason.equals(MAXIMUM_EXECUTION_TIME_EXCEEDED)) {
+            deactivate(entry, "it exceeded its maximum execution time");
+        }
         entry.status.remove("admission");
         removeCondition(entry.status, Kueue.PODS_READY);
         if (reason.equals("PodsReadyTimeout")) {
@@ -766,7 +800,7 @@ public final class Scheduler implements LeaderWork {
             ObjectNode requeueState = entry.status.putObject("requeueState");
             requeueState.put("count", count);
             if (config.backoffLimitCount() != null && count > config.backoffLimitCount()) {
-                deactivate(entry, count);
+                deactivate(entry, "after " + count + " requeues");
             } else {
                 requeueState.put("requeueAt", now.plus(config.backoff(count)).toString());
             }
@@ -775,12 +809,16 @@ public final class Scheduler implements LeaderWork {
         setCondition(entry.status, Kueue.ADMITTED, "False", reason, "Evicted", now);
         setCondition(entry.status, Kueue.EVICTED, "False", "QuotaReleased", "The evicted workload released its quota",
                 now);
-        setCondition(entry.status, Kueue.REQUEUED, "True", reason, "Requeued after eviction", now);
+        if (entry.deactivated) {
+            setCondition(entry.status, Kueue.REQUEUED, "False", reason, "Deactivated: not requeued", now);
+        } else {
+            setCondition(entry.status, Kueue.REQUEUED, "True", reason, "Requeued after eviction", now);
+        }
         persist(entry);
     }
 
-    /** Kueue's deactivation after too many requeues: {@code spec.active} false, and it waits no more. */
-    private void deactivate(Entry entry, int count) {
+    /** Kueue's deactivation: {@code spec.active} false, and it waits no more. */
+    private void deactivate(Entry entry, String why) {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("spec").put("active", false);
         try {
@@ -793,7 +831,7 @@ public final class Scheduler implements LeaderWork {
         }
         // This cycle must see it too, not only the next one (the cache has not caught up).
         entry.deactivated = true;
-        log.info("Deactivated Workload {} after {} requeues", entry.key(), count);
+        log.info("Deactivated Workload {}: {}", entry.key(), why);
     }
 
     private static void removeCondition(ObjectNode status, String type) {
@@ -1195,6 +1233,8 @@ public final class Scheduler implements LeaderWork {
     /** A Workload as JSON, parsed once per resourceVersion: a cycle visits every Workload, most of them unchanged. */
     private record Parsed(String resourceVersion, ObjectNode spec, ObjectNode status, List<PodSetRequest> podSets) {
     }
+
+    private static final String MAXIMUM_EXECUTION_TIME_EXCEEDED = "MaximumExecutionTimeExceeded";
 
     private final Map<String, Parsed> parsed = new java.util.concurrent.ConcurrentHashMap<>();
     /** UIDs of Workloads stored as Finished: nothing about them changes any more. */

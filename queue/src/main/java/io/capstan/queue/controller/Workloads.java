@@ -97,6 +97,10 @@ final class Workloads {
         ObjectNode spec = workload.putObject("spec");
         spec.put("queueName", queueName);
         spec.set("podSets", podSets);
+        String maximumExecutionTime = owner.getMetadata().getLabels().get(Kueue.MAX_EXEC_TIME_LABEL);
+        if (maximumExecutionTime != null && maximumExecutionTime.matches("[1-9][0-9]{0,8}")) {
+            spec.put("maximumExecutionTimeSeconds", Integer.parseInt(maximumExecutionTime));
+        }
         String priorityClass = owner.getMetadata().getLabels().get(Kueue.PRIORITY_CLASS_LABEL);
         if (priorityClass != null) {
             GenericKubernetesResource found = priorityClasses.getIndexer().getByKey(priorityClass);

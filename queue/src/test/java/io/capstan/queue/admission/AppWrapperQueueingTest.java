@@ -65,4 +65,16 @@ class AppWrapperQueueingTest {
                 + "low}}", "{suspend: true, components: []}");
         assertThat(AppWrapperQueueing.validate(update(requeued, suspended))).as("suspended: it may move").isEmpty();
     }
+
+    @Test
+    void theMaximumExecutionTimeMustBeAPositiveNumberOfSecondsFixedWhileRunning() throws Exception {
+        assertThat(AppWrapperQueueing.validate(create(appWrapper("{name: aw, labels: {kueue.x-k8s.io/max-exec-time-seconds: "
+                + "'-5'}}", "{components: []}")))).singleElement().asString().contains("is not a positive whole number");
+        JsonNode running = appWrapper("{name: aw, labels: {kueue.x-k8s.io/max-exec-time-seconds: '60'}}",
+                "{suspend: false, components: []}");
+        JsonNode longer = appWrapper("{name: aw, labels: {kueue.x-k8s.io/max-exec-time-seconds: '600'}}",
+                "{suspend: false, components: []}");
+        assertThat(AppWrapperQueueing.validate(update(longer, running))).singleElement().asString()
+                .contains("cannot change while the AppWrapper is not suspended");
+    }
 }
