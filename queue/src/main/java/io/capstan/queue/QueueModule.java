@@ -2,6 +2,7 @@ package io.capstan.queue;
 
 import io.capstan.appwrapper.api.AppWrapper;
 import io.capstan.queue.admission.AppWrapperQueueing;
+import io.capstan.queue.admission.ClusterQueueValidation;
 import io.capstan.queue.api.Kueue;
 import io.capstan.queue.controller.AppWrapperWorkloads;
 import io.capstan.queue.controller.FrameworkWorkloads;
@@ -72,11 +73,16 @@ public final class QueueModule implements OperatorModule {
                 .toList();
     }
 
-    /** Kueue's webhook for AppWrappers: a namespace's {@code default} LocalQueue, suspend when queued, label rules. */
+    /**
+     * Kueue's webhooks: for AppWrappers (a namespace's {@code default} LocalQueue, suspend when queued, label rules) and
+     * for ClusterQueues (the rules a 1.20 schema cannot hold).
+     */
     @Override
     public List<AdmissionWebhooks.Hook> admissionHooks(KubernetesClient client) {
-        return AppWrapperQueueing.hooks(namespace -> client.genericKubernetesResources(Kueue.LOCAL_QUEUES)
-                .inNamespace(namespace).withName(AppWrapperQueueing.DEFAULT_LOCAL_QUEUE).get() != null);
+        var hooks = new java.util.ArrayList<>(AppWrapperQueueing.hooks(namespace -> client.genericKubernetesResources(
+                Kueue.LOCAL_QUEUES).inNamespace(namespace).withName(AppWrapperQueueing.DEFAULT_LOCAL_QUEUE).get() != null));
+        hooks.add(ClusterQueueValidation.hook());
+        return hooks;
     }
 
     @Override

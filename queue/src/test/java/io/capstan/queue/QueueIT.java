@@ -830,6 +830,29 @@ class QueueIT {
     }
 
     @Test
+    void aClusterQueueThatBreaksKueuesRulesIsRefusedWithEveryProblem() {
+        String cq = cqName() + "-bad";
+        Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> apply("""
+                apiVersion: kueue.x-k8s.io/v1beta1
+                kind: ClusterQueue
+                metadata: {name: %s}
+                spec:
+                  namespaceSelector: {}
+                  resourceGroups:
+                  - coveredResources: [cpu, memory]
+                    flavors:
+                    - name: default
+                      resources:
+                      - {name: cpu, nominalQuota: 4, borrowingLimit: 2}
+                """.formatted(cq)));
+
+        assertThat(refused).hasMessageContaining("ClusterQueue " + cq + ":")
+                .hasMessageContaining("borrowingLimit: only a ClusterQueue in a cohort can borrow")
+                .hasMessageContaining("must list the group's coveredResources [cpu, memory]");
+        assertThat(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName(cq).get()).isNull();
+    }
+
+    @Test
     void anAppWrapperPastItsMaximumExecutionTimeIsEvictedAndDeactivatedAndItsQuotaComesBack() {
         String cq = queueSetup("1", "BestEffortFIFO", "{}");
         client.resource(SERIALIZATION.unmarshal("""

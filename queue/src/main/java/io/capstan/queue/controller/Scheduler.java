@@ -10,6 +10,7 @@ import io.capstan.framework.api.Framework;
 import io.capstan.framework.api.FrameworkState;
 import io.capstan.queue.QueueConfig;
 import io.capstan.queue.api.Kueue;
+import io.capstan.queue.model.ClusterQueueRules;
 import io.capstan.queue.model.Preemption;
 import io.capstan.queue.model.QueueOrder;
 import io.capstan.queue.model.QuotaBook;
@@ -172,7 +173,8 @@ public final class Scheduler implements LeaderWork {
 
     /** A ClusterQueue as the cycle uses it. */
     private record QueueSpec(String name, QuotaBook.Queue quota, boolean strictFifo, LabelSelector namespaceSelector,
-            String stopPolicy, boolean terminating, String inactive, Preemption.Policy preemption) {
+            String stopPolicy, boolean terminating, String inactive, String inactiveReason,
+            Preemption.Policy preemption) {
         /** {@code Hold} or {@code HoldAndDrain}: admits nothing new. */
         boolean stopped() {
             return isStopped(stopPolicy);
@@ -592,6 +594,13 @@ public final class Scheduler implements LeaderWork {
         String name = object.getMetadata().getName();
         List<QuotaBook.ResourceGroup> groups = new ArrayList<>();
         String inactive = null;
+        String inactiveReason = null;
+        List<String> invalid = ClusterQueueRules.problems(spec);
+        if (!invalid.isEmpty()) {
+            // Created past the webhook (or before it ran): admits nothing, and says why.
+            inactive = "ClusterQueue " + name + " is not valid: " + String.join("; ", invalid);
+            inactiveReason = "InvalidSpec";
+        }
         for (JsonNode group : spec.path("resourceGroups")) {
             List<String> covered = new ArrayList<>();
             group.path("coveredResources").forEach(r -> covered.add(r.asText()));
@@ -607,6 +616,7 @@ public final class Scheduler implements LeaderWork {
                 String flavorName = flavor.path("name").asText();
                 if (!existingFlavors.contains(flavorName) && inactive == null) {
                     inactive = "ResourceFlavor " + flavorName + " of ClusterQueue " + name + " doesn't exist";
+                    inactiveReason = "FlavorNotFound";
                 }
                 flavorQuotas.add(new QuotaBook.FlavorQuotas(flavorName, resources));
             }
@@ -628,7 +638,7 @@ public final class Scheduler implements LeaderWork {
                         ? borrowWithinCohort.path("maxPriorityThreshold").asInt() : null);
         return new QueueSpec(name, new QuotaBook.Queue(name, cohort.isEmpty() ? null : cohort, groups),
                 "StrictFIFO".equals(spec.path("queueingStrategy").asText()), namespaceSelector,
-                stopPolicy, object.getMetadata().getDeletionTimestamp() != null, inactive, preemption);
+                stopPolicy, object.getMetadata().getDeletionTimestamp() != null, inactive, inactiveReason, preemption);
     }
 
     /** "Succeeded" or "Failed" when the Workload's AppWrapper finished and holds no quota any more, else null. */
@@ -1150,7 +1160,7 @@ public final class Scheduler implements LeaderWork {
         status.set("flavorsReservation", usage.deepCopy());
         status.set("flavorsUsage", usage);
         if (queue.inactive() != null) {
-            setCondition(status, "Active", "False", "FlavorNotFound", queue.inactive(), now);
+            setCondition(status, "Active", "False", queue.inactiveReason(), queue.inactive(), now);
         } else if (queue.terminating()) {
             setCondition(status, "Active", "False", "Terminating", "Being deleted: admits nothing new, and goes once "
                     + "its " + admitted + " admitted workload(s) are done", now);

@@ -152,7 +152,9 @@ public final class AdmissionWebhooks implements AutoCloseable {
         for (Hook hook : hooks) {
             RuleWithOperations rule = new RuleWithOperationsBuilder().withApiGroups(hook.apiGroup())
                     .withApiVersions(hook.apiVersion()).withResources(hook.resource()).withOperations(hook.operations())
-                    .withScope("Namespaced").build();
+                    // Each hook names its resource, namespaced (AppWrappers) or not (ClusterQueues); the namespace
+                    // selector below applies to the former only, as the API server does.
+                    .withScope("*").build();
             if (hook.validator() != null) {
                 validating.add(new ValidatingWebhookBuilder().withName(hook.name())
                         .withClientConfig(clientConfig(hook.path(), caBundle)).withRules(rule)
