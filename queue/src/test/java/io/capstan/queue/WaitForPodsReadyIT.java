@@ -77,6 +77,56 @@ class WaitForPodsReadyIT {
         }
     }
 
+    /** This operator serves no webhooks: what gets past them is the scheduler's to refuse, and to say why. */
+    @Test
+    void aClusterQueueThatBreaksKueuesRulesAdmitsNothingAndSaysWhy(TestCluster cluster, TestNamespace testNamespace) {
+        KubernetesClient client = cluster.client();
+        String namespace = testNamespace.name();
+        for (var object : client.load(new java.io.ByteArrayInputStream("""
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: ClusterQueue
+                metadata: {name: invalid-cq}
+                spec:
+                  namespaceSelector: {}
+                  resourceGroups:
+                  - coveredResources: [cpu]
+                    flavors: [{name: wait-flavor, resources: [{name: cpu, nominalQuota: 4, borrowingLimit: 2}]}]
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: LocalQueue
+                metadata: {name: invalid, namespace: %s}
+                spec: {clusterQueue: invalid-cq}
+                ---
+                apiVersion: kueue.x-k8s.io/v1beta2
+                kind: Workload
+                metadata: {name: stranded, namespace: %s}
+                spec:
+                  queueName: invalid
+                  podSets:
+                  - name: main
+                    count: 1
+                    template:
+                      spec:
+                        containers: [{name: main, image: capstan/test, resources: {requests: {cpu: "1"}}}]
+                """.formatted(namespace, namespace).getBytes(java.nio.charset.StandardCharsets.UTF_8))).items()) {
+            client.resource(object).create();
+        }
+        String why = "ClusterQueue invalid-cq is not valid: spec.resourceGroups[0].flavors[0].resources[0].borrowingLimit: "
+                + "only a ClusterQueue in a cohort can borrow";
+        try {
+            await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode queue = SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.CLUSTER_QUEUES)
+                        .withName("invalid-cq").get(), JsonNode.class);
+                assertThat(queue.path("status").path("conditions").toString()).contains("\"InvalidSpec\"", why);
+                JsonNode workload = SERIALIZATION.convertValue(client.genericKubernetesResources(Kueue.WORKLOADS)
+                        .inNamespace(namespace).withName("stranded").get(), JsonNode.class);
+                assertThat(workload.path("status").path("conditions").toString()).contains("Inadmissible", why);
+            });
+        } finally {
+            client.genericKubernetesResources(Kueue.CLUSTER_QUEUES).withName("invalid-cq").delete();
+        }
+    }
+
     @Test
     void podsThatNeverBecomeReadyAreEvictedRequeuedWithBackoffAndFinallyDeactivated(TestCluster cluster,
             TestNamespace testNamespace) {
